@@ -1,0 +1,367 @@
+// Runs: creation, the trainer processes behind them, and everything they report. Scalars go to
+// SQLite in batched transactions; events to subscribers, throttled; crashes become `interrupted`
+// with a reason and are resumed from the last good checkpoint a bounded number of times
+// (RELIABILITY B2–B3); quitting stops every trainer with a final checkpoint and a deadline (B5).
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import type { RunDetail, RunStatus, RunSummary, StudioEvent } from '../../common/api.ts';
+import { ApiError } from '../../common/errors.ts';
+import { resolveRunConfig, type RunConfig } from '../../common/config.ts';
+import type { TrainerToHost } from '../../common/trainer-protocol.ts';
+import type { Db } from '../db/database.ts';
+import * as runs from '../db/runs-repo.ts';
+import { getDataset, getDatasetDir } from '../db/datasets-repo.ts';
+import { TrainerHost, type CrashInfo, type SupervisionOptions } from '../trainer/host.ts';
+import type { TrainerSpawner } from '../trainer/trainer-process.ts';
+
+export interface RunManagerOptions {
+  db: Db;
+  runsDir: string;
+  spawnTrainer: TrainerSpawner;
+  emit: (event: StudioEvent) => void;
+  supervision?: Partial<SupervisionOptions>;
+  /** automatic resume after a crash: at most `maxRestarts` within `windowMs`, with backoff */
+  autoResume?: { maxRestarts: number; windowMs: number; backoffMs: number };
+  /** extra environment for trainer processes */
+  trainerEnv?: Record<string, string>;
+}
+
+const EVENT_INTERVAL_MS = 200;
+const DB_FLUSH_INTERVAL_MS = 500;
+const DEFAULT_AUTO_RESUME = { maxRestarts: 3, windowMs: 5 * 60_000, backoffMs: 1000 };
+
+interface ActiveRun {
+  runId: string;
+  config: RunConfig;
+  runDir: string;
+  host: TrainerHost;
+  status: RunStatus;
+  step: number;
+  /** training time accumulated before the current running interval */
+  durationMs: number;
+  runningSince: number | null;
+  lastGLoss: number | null;
+  lastDLoss: number | null;
+  imgPerSec: number;
+  pendingRows: runs.ScalarPoint[];
+  pendingSeries: Map<string, { steps: number[]; values: number[] }>;
+  pendingProgress: boolean;
+  stopRequested: boolean;
+  restarts: number[];
+  exited: Promise<void>;
+}
+
+export class RunManager {
+  readonly #o: RunManagerOptions;
+  readonly #active = new Map<string, ActiveRun>();
+  readonly #restartTimers = new Set<NodeJS.Timeout>();
+  #eventTimer: NodeJS.Timeout | null = null;
+  #dbTimer: NodeJS.Timeout | null = null;
+  #closing = false;
+
+  constructor(options: RunManagerOptions) {
+    this.#o = options;
+  }
+
+  get activeRunIds(): string[] {
+    return [...this.#active.keys()];
+  }
+
+  /** Validates, records and launches a run. Nothing is written when validation fails. */
+  async start(configInput: unknown): Promise<RunDetail> {
+    if (this.#closing) throw new ApiError('conflict', 'the studio is shutting down');
+    const config = resolveRunConfig(configInput);
+    const dataset = getDataset(this.#o.db, config.dataset);
+    if (!dataset) throw new ApiError('invalid_input', `dataset: no dataset with id ${JSON.stringify(config.dataset)}`, { issues: [{ path: 'dataset', message: `no dataset with id ${config.dataset}` }] });
+    const runId = newRunId();
+    const runDir = path.join(this.#o.runsDir, runId);
+    await fsp.mkdir(runDir, { recursive: true });
+    const shortName = dataset.name.split(/\s+/)[0]!.toLowerCase();
+    const detail = runs.insertRun(this.#o.db, { id: runId, name: config.name ?? `${config.family}-${shortName}-${runId.slice(-4)}`, config, runDir, status: 'queued' });
+    runs.appendRunEvent(this.#o.db, runId, 'info', `run created: ${config.family} on ${dataset.name}, ${config.schedule.steps} steps, batch ${config.schedule.batchSize}, seed ${config.seed}`);
+    this.#emitStatus(detail);
+    this.#launch(runId, config, runDir, false, 0);
+    return runs.getRunDetail(this.#o.db, runId)!;
+  }
+
+  pause(runId: string): RunSummary {
+    const run = this.#requireActive(runId, 'pause');
+    if (run.status !== 'running') throw new ApiError('conflict', `run ${runId} is ${run.status}; only a running run can be paused`);
+    run.host.send({ type: 'pause' });
+    return this.#summary(runId);
+  }
+
+  /** Continues a paused run, or restarts a stopped or interrupted one from its last good checkpoint. */
+  resume(runId: string): RunSummary {
+    const active = this.#active.get(runId);
+    if (active) {
+      if (active.status !== 'paused') throw new ApiError('conflict', `run ${runId} is ${active.status}; only a paused run can be resumed`);
+      active.host.send({ type: 'resume' });
+      return this.#summary(runId);
+    }
+    const detail = runs.getRunDetail(this.#o.db, runId);
+    if (!detail) throw new ApiError('not_found', `run ${runId} not found`);
+    if (!['stopped', 'interrupted', 'failed'].includes(detail.status)) throw new ApiError('conflict', `run ${runId} is ${detail.status}; only a paused, stopped, interrupted or failed run can be resumed`);
+    if (detail.step >= detail.totalSteps) throw new ApiError('conflict', `run ${runId} has already trained all ${detail.totalSteps} steps`);
+    const runDir = runs.getRunDir(this.#o.db, runId)!;
+    const summary = runs.updateRunStatus(this.#o.db, runId, 'queued', 'resuming from the last checkpoint');
+    this.#emitStatus(summary);
+    this.#launch(runId, detail.config, runDir, true, detail.durationMs);
+    return summary;
+  }
+
+  stop(runId: string): RunSummary {
+    const run = this.#requireActive(runId, 'stop');
+    run.stopRequested = true;
+    run.host.send({ type: 'stop' });
+    return this.#summary(runId);
+  }
+
+  /** Stops every trainer (each writes a final checkpoint), killing those that miss the deadline. */
+  async close(deadlineMs = 15_000): Promise<void> {
+    this.#closing = true;
+    for (const t of this.#restartTimers) clearTimeout(t);
+    this.#restartTimers.clear();
+    const waits = [...this.#active.values()].map(async (run) => {
+      run.stopRequested = true;
+      run.host.send({ type: 'stop' });
+      const timer = setTimeout(() => run.host.terminate(), deadlineMs);
+      await run.exited;
+      clearTimeout(timer);
+    });
+    await Promise.all(waits);
+    this.#flushDb();
+    this.#flushEvents();
+    if (this.#eventTimer) clearInterval(this.#eventTimer);
+    if (this.#dbTimer) clearInterval(this.#dbTimer);
+  }
+
+  #requireActive(runId: string, what: string): ActiveRun {
+    const run = this.#active.get(runId);
+    if (run) return run;
+    const summary = runs.getRunSummary(this.#o.db, runId);
+    if (!summary) throw new ApiError('not_found', `run ${runId} not found`);
+    throw new ApiError('conflict', `cannot ${what} run ${runId}: it is ${summary.status}, not training`);
+  }
+
+  #summary(runId: string): RunSummary {
+    return runs.getRunSummary(this.#o.db, runId)!;
+  }
+
+  #launch(runId: string, config: RunConfig, runDir: string, resume: boolean, durationMs: number, restarts: number[] = []): void {
+    const datasetDir = getDatasetDir(this.#o.db, config.dataset);
+    if (!datasetDir) throw new ApiError('not_found', `dataset ${config.dataset} of run ${runId} no longer exists`);
+    let resolveExit!: () => void;
+    const exited = new Promise<void>((r) => (resolveExit = r));
+    const run: ActiveRun = {
+      runId,
+      config,
+      runDir,
+      status: 'queued',
+      step: 0,
+      durationMs,
+      runningSince: null,
+      lastGLoss: null,
+      lastDLoss: null,
+      imgPerSec: 0,
+      pendingRows: [],
+      pendingSeries: new Map(),
+      pendingProgress: false,
+      stopRequested: false,
+      restarts,
+      exited,
+      host: undefined as unknown as TrainerHost,
+    };
+    run.host = new TrainerHost(
+      this.#o.spawnTrainer,
+      {
+        onMessage: (m) => this.#onMessage(run, m),
+        onCrash: (info) => this.#onCrash(run, info),
+        onExit: () => {
+          this.#active.delete(runId);
+          resolveExit();
+        },
+        onInvalidMessage: (problem) => this.#log(run, 'warn', problem),
+      },
+      this.#o.supervision,
+      this.#o.trainerEnv,
+    );
+    this.#active.set(runId, run);
+    this.#ensureTimers();
+    run.host.send({ type: 'start', runId, config, runDir, dataset: { id: config.dataset, dir: datasetDir }, resume });
+  }
+
+  #onMessage(run: ActiveRun, m: TrainerToHost): void {
+    const db = this.#o.db;
+    switch (m.type) {
+      case 'ready': {
+        run.step = m.startStep;
+        if (m.startStep > 0 || runs.getRunSummary(db, run.runId)!.step > 0) {
+          // Forget what an abandoned trajectory wrote after the checkpoint we resume from.
+          const { sampleFiles } = runs.rewindRun(db, run.runId, m.startStep);
+          for (const f of sampleFiles) void fsp.rm(path.join(run.runDir, f), { force: true });
+        }
+        runs.setRunBackend(db, run.runId, m.backend);
+        const skipped = m.backend.skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ');
+        runs.appendRunEvent(db, run.runId, 'info', `backend ${m.backend.name} (${m.backend.provider}, ${m.backend.device})${skipped ? `; skipped ${skipped}` : ''}; G ${m.parameters.generator} and D ${m.parameters.discriminator} parameters; starting at step ${m.startStep}`);
+        this.#setStatus(run, 'running', null);
+        return;
+      }
+      case 'progress': {
+        run.step = m.step;
+        run.imgPerSec = m.imgPerSec;
+        for (const r of m.rows) {
+          run.pendingRows.push(r);
+          let s = run.pendingSeries.get(r.tag);
+          if (!s) run.pendingSeries.set(r.tag, (s = { steps: [], values: [] }));
+          s.steps.push(r.step);
+          s.values.push(r.value);
+          if (r.tag === 'loss/g') run.lastGLoss = r.value;
+          if (r.tag === 'loss/d') run.lastDLoss = r.value;
+        }
+        run.pendingProgress = true;
+        return;
+      }
+      case 'heartbeat':
+        return;
+      case 'sample': {
+        this.#flushDb();
+        runs.insertSample(db, { runId: run.runId, step: m.step, file: path.relative(run.runDir, m.file) });
+        this.#flushEvents();
+        this.#o.emit({ type: 'run.sample', runId: run.runId, step: m.step });
+        return;
+      }
+      case 'checkpoint': {
+        runs.insertCheckpoint(db, { runId: run.runId, step: m.step, dir: path.relative(run.runDir, m.dir), bytes: m.bytes, kind: m.kind, sha256: m.sha256 });
+        for (const step of m.pruned) runs.deleteCheckpoint(db, run.runId, step);
+        return;
+      }
+      case 'paused':
+        if (m.reason) this.#log(run, 'error', m.reason);
+        this.#setStatus(run, 'paused', m.reason ?? null);
+        return;
+      case 'resumed':
+        this.#setStatus(run, 'running', null);
+        return;
+      case 'log':
+        this.#log(run, m.level, m.message);
+        return;
+      case 'done': {
+        run.step = m.step;
+        const status: RunStatus = m.status;
+        if (m.reason) this.#log(run, m.status === 'completed' || m.status === 'stopped' ? 'info' : 'error', m.reason);
+        this.#setStatus(run, status, m.reason);
+        return;
+      }
+    }
+  }
+
+  #onCrash(run: ActiveRun, info: CrashInfo): void {
+    if (this.#closing && run.stopRequested) {
+      this.#setStatus(run, 'interrupted', `the studio closed before the trainer finished: ${info.reason}`);
+      return;
+    }
+    this.#setStatus(run, 'interrupted', info.reason);
+    if (run.stopRequested || this.#closing) return;
+    const { maxRestarts, windowMs, backoffMs } = { ...DEFAULT_AUTO_RESUME, ...this.#o.autoResume };
+    const now = Date.now();
+    const recent = run.restarts.filter((t) => now - t < windowMs);
+    if (recent.length >= maxRestarts) {
+      const advice = info.oom ? ' It ran out of memory: start it again with a smaller batch size.' : ' Resume it by hand once the cause is fixed.';
+      this.#setStatusById(run.runId, 'failed', `the trainer crashed ${recent.length + 1} times within ${Math.round(windowMs / 60_000)} minutes; last: ${info.reason}.${advice}`);
+      return;
+    }
+    const delay = backoffMs * 2 ** recent.length;
+    this.#log(run, 'warn', `automatic resume ${recent.length + 1} of ${maxRestarts} from the last good checkpoint in ${(delay / 1000).toFixed(1)} s`);
+    const timer = setTimeout(() => {
+      this.#restartTimers.delete(timer);
+      if (this.#closing) return;
+      try {
+        const summary = runs.updateRunStatus(this.#o.db, run.runId, 'queued', 'automatic resume after a crash', { from: ['interrupted'] });
+        this.#emitStatus(summary);
+        this.#launch(run.runId, run.config, run.runDir, true, this.#duration(run), [...recent, Date.now()]);
+      } catch (err) {
+        // e.g. the user resumed or deleted it meanwhile (conflict): nothing to do
+        if (!(err instanceof ApiError)) throw err;
+      }
+    }, delay);
+    this.#restartTimers.add(timer);
+  }
+
+  #duration(run: ActiveRun): number {
+    return run.durationMs + (run.runningSince !== null ? Date.now() - run.runningSince : 0);
+  }
+
+  #setStatus(run: ActiveRun, status: RunStatus, reason: string | null): void {
+    if (run.runningSince !== null && status !== 'running') {
+      run.durationMs += Date.now() - run.runningSince;
+      run.runningSince = null;
+    }
+    if (status === 'running' && run.runningSince === null) run.runningSince = Date.now();
+    run.status = status;
+    this.#flushDb();
+    this.#flushEvents();
+    this.#setStatusById(run.runId, status, reason);
+  }
+
+  #setStatusById(runId: string, status: RunStatus, reason: string | null): void {
+    const summary = runs.updateRunStatus(this.#o.db, runId, status, reason);
+    this.#emitStatus(summary);
+  }
+
+  #emitStatus(run: RunSummary): void {
+    this.#o.emit({ type: 'run.status', run });
+  }
+
+  #log(run: ActiveRun, level: 'info' | 'warn' | 'error', message: string): void {
+    runs.appendRunEvent(this.#o.db, run.runId, level, message);
+    this.#o.emit({ type: 'run.log', runId: run.runId, level, message });
+  }
+
+  #ensureTimers(): void {
+    this.#eventTimer ??= setInterval(() => this.#flushEvents(), EVENT_INTERVAL_MS);
+    this.#dbTimer ??= setInterval(() => this.#flushDb(), DB_FLUSH_INTERVAL_MS);
+  }
+
+  /** One transaction per run per flush (W4: scalar inserts are batched). */
+  #flushDb(): void {
+    for (const run of this.#active.values()) {
+      if (run.pendingRows.length > 0) {
+        runs.insertScalars(this.#o.db, run.runId, run.pendingRows);
+        run.pendingRows = [];
+      }
+      if (run.status !== 'queued') {
+        runs.updateRunProgress(this.#o.db, run.runId, { step: run.step, durationMs: this.#duration(run), finalGLoss: run.lastGLoss ?? undefined, finalDLoss: run.lastDLoss ?? undefined });
+      }
+    }
+  }
+
+  #flushEvents(): void {
+    for (const run of this.#active.values()) {
+      if (run.pendingSeries.size > 0) {
+        this.#o.emit({ type: 'run.scalars', runId: run.runId, series: Object.fromEntries(run.pendingSeries) });
+        run.pendingSeries = new Map();
+      }
+      if (run.pendingProgress) {
+        run.pendingProgress = false;
+        const stepsPerSec = run.imgPerSec / run.config.schedule.batchSize;
+        const remaining = run.config.schedule.steps - run.step;
+        this.#o.emit({
+          type: 'run.progress',
+          runId: run.runId,
+          step: run.step,
+          totalSteps: run.config.schedule.steps,
+          imgPerSec: run.imgPerSec,
+          etaSeconds: stepsPerSec > 0 ? remaining / stepsPerSec : null,
+        });
+      }
+    }
+  }
+}
+
+export function newRunId(): string {
+  const d = new Date();
+  const stamp = d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `r_${stamp}_${crypto.randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,208 @@
+// Entry point of a trainer process: one run per process. Started by `child_process.fork` in plain
+// Node and by Electron's `utilityProcess.fork` in the desktop app; it never runs on the main event
+// loop. It validates every message it gets and speaks only trainer-protocol messages back.
+import path from 'node:path';
+import { promises as fsp } from 'node:fs';
+import sharp from 'sharp';
+import { HostToTrainerSchema, type HostToTrainer, type TrainerToHost, type ScalarRow } from '../../common/trainer-protocol.ts';
+import { toErrorData } from '../../common/errors.ts';
+import { selectBackend } from './backend.ts';
+import { loadDatasetCache } from '../datasets/cache.ts';
+import { GanTrainer, type StepStats } from './gan-trainer.ts';
+import { loadLatestGoodCheckpoint, pruneCheckpoints, writeCheckpoint } from './checkpoint.ts';
+import { writeFileAtomic } from '../util/atomic-fs.ts';
+
+const KEEP_CHECKPOINTS = 3;
+const HEARTBEAT_MS = 1000;
+
+interface Port {
+  send(message: TrainerToHost): void;
+  onMessage(listener: (message: unknown) => void): void;
+}
+
+/** Electron utilityProcess exposes process.parentPort; a forked Node child uses process.send. */
+function connect(): Port {
+  const parentPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', l: (e: { data: unknown }) => void): void } }).parentPort;
+  if (parentPort) {
+    return { send: (m) => parentPort.postMessage(m), onMessage: (l) => parentPort.on('message', (e) => l(e.data)) };
+  }
+  if (!process.send) {
+    process.stderr.write('trainer-main must be started as a child process with an IPC channel\n');
+    process.exit(2);
+  }
+  // The host is gone: exit rather than train as an orphan (RELIABILITY B5).
+  process.on('disconnect', () => process.exit(0));
+  return { send: (m) => process.send!(m), onMessage: (l) => process.on('message', l) };
+}
+
+const port = connect();
+const send = (m: TrainerToHost) => port.send(m);
+const log = (level: 'info' | 'warn' | 'error', message: string) => send({ type: 'log', level, message });
+
+const control: { paused: boolean; stop: boolean; wake: (() => void) | null } = { paused: false, stop: false, wake: null };
+let started = false;
+let currentStep = 0;
+
+port.onMessage((raw) => {
+  const parsed = HostToTrainerSchema.safeParse(raw);
+  if (!parsed.success) {
+    log('warn', `ignored a malformed message from the host: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    return;
+  }
+  handle(parsed.data);
+});
+
+function handle(msg: HostToTrainer): void {
+  switch (msg.type) {
+    case 'start':
+      if (started) return log('warn', 'ignored a second start message');
+      started = true;
+      void run(msg).then(
+        () => process.exit(0),
+        (err) => {
+          send({ type: 'done', status: 'failed', step: currentStep, reason: (err as Error).message, error: toErrorData(err) });
+          process.exitCode = 1;
+          setTimeout(() => process.exit(1), 50);
+        },
+      );
+      return;
+    case 'pause':
+      control.paused = true;
+      return;
+    case 'resume':
+      control.paused = false;
+      control.wake?.();
+      return;
+    case 'stop':
+      control.stop = true;
+      control.wake?.();
+      return;
+  }
+}
+
+setInterval(() => send({ type: 'heartbeat', step: currentStep }), HEARTBEAT_MS);
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+async function waitWhilePaused(step: number, reason?: string): Promise<void> {
+  if (!control.paused || control.stop) return;
+  send({ type: 'paused', step, ...(reason ? { reason } : {}) });
+  while (control.paused && !control.stop) {
+    await new Promise<void>((resolve) => {
+      control.wake = resolve;
+    });
+    control.wake = null;
+  }
+  if (!control.stop) send({ type: 'resumed', step });
+}
+
+async function run(msg: Extract<HostToTrainer, { type: 'start' }>): Promise<void> {
+  const { config, runDir } = msg;
+  const { tf, report } = await selectBackend(config.backend);
+  const data = await loadDatasetCache(msg.dataset.dir);
+  const trainer = new GanTrainer(config, { images: data.images, count: data.manifest.count, height: data.manifest.height, width: data.manifest.width, channels: data.manifest.channels });
+  const checkpointsDir = path.join(runDir, 'checkpoints');
+  const samplesDir = path.join(runDir, 'samples');
+  await fsp.mkdir(samplesDir, { recursive: true });
+
+  if (msg.resume) {
+    const { checkpoint, skipped } = await loadLatestGoodCheckpoint(checkpointsDir);
+    for (const s of skipped) log('warn', `skipped a damaged checkpoint: ${s}`);
+    if (checkpoint) {
+      trainer.restore(checkpoint);
+      log('info', `resumed from the checkpoint at step ${checkpoint.manifest.step}`);
+    } else {
+      log('warn', 'no usable checkpoint to resume from: starting from step 0');
+    }
+  }
+  currentStep = trainer.step;
+  send({ type: 'ready', backend: report, startStep: trainer.step, parameters: { generator: trainer.G.params.count(), discriminator: trainer.D.params.count() } });
+
+  const { steps, scalarEvery, sampleEverySeconds, checkpointEvery, batchSize } = config.schedule;
+  let window: StepStats[] = [];
+  let windowStart = performance.now();
+  let lastSample = -Infinity;
+
+  const writeSample = async (step: number) => {
+    const grid = trainer.sampleGrid();
+    const png = await sharp(grid.pixels, { raw: { width: grid.width, height: grid.height, channels: grid.channels as 1 | 3 } }).png().toBuffer();
+    const file = path.join(samplesDir, `step-${String(step).padStart(9, '0')}.png`);
+    await writeFileAtomic(file, png);
+    send({ type: 'sample', step, file });
+    lastSample = performance.now();
+  };
+
+  const checkpoint = async (kind: 'periodic' | 'final' | 'stop'): Promise<boolean> => {
+    const snap = trainer.snapshot();
+    try {
+      const written = await writeCheckpoint(checkpointsDir, trainer.step, kind, snap.tensors, snap.state);
+      const pruned = await pruneCheckpoints(checkpointsDir, KEEP_CHECKPOINTS);
+      send({ type: 'checkpoint', step: trainer.step, dir: written.dir, bytes: written.bytes, sha256: written.sha256, kind, pruned });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+        // Disk full (RELIABILITY E5): keep the earlier checkpoints, pause, tell the user.
+        control.paused = true;
+        await waitWhilePaused(trainer.step, `the disk is full: checkpoint at step ${trainer.step} could not be written (${(err as Error).message}); free space, then resume`);
+        return false;
+      }
+      throw err;
+    }
+  };
+
+  const flush = () => {
+    if (window.length === 0) return;
+    const secs = (performance.now() - windowStart) / 1000;
+    const imgPerSec = (window.length * batchSize) / Math.max(secs, 1e-9);
+    const last = window[window.length - 1];
+    const mean = (f: (s: StepStats) => number) => window.reduce((a, s) => a + f(s), 0) / window.length;
+    const rows: ScalarRow[] = [
+      { step: last.step, tag: 'loss/g', value: mean((s) => s.gLoss) },
+      { step: last.step, tag: 'loss/d', value: mean((s) => s.dLoss) },
+      { step: last.step, tag: 'd/real', value: mean((s) => s.dReal) },
+      { step: last.step, tag: 'd/fake', value: mean((s) => s.dFake) },
+      { step: last.step, tag: 'perf/img_per_sec', value: imgPerSec },
+    ];
+    if (last.gGradNorm !== undefined) rows.push({ step: last.step, tag: 'grad/g_norm', value: last.gGradNorm });
+    if (last.dGradNorm !== undefined) rows.push({ step: last.step, tag: 'grad/d_norm', value: last.dGradNorm });
+    send({ type: 'progress', step: last.step, totalSteps: steps, imgPerSec, rows });
+    window = [];
+    windowStart = performance.now();
+  };
+
+  // Optimizer slots appear on the first update; after that the count must stay flat (F2).
+  let baseTensors = -1;
+  while (trainer.step < steps && !control.stop) {
+    await waitWhilePaused(trainer.step);
+    if (control.stop) break;
+    if (window.length === 0) windowStart = performance.now();
+    const stats = trainer.trainStep((trainer.step + 1) % scalarEvery === 0);
+    currentStep = stats.step;
+    const values = [stats.gLoss, stats.dLoss, stats.gGradNorm ?? 0, stats.dGradNorm ?? 0];
+    if (!values.every(Number.isFinite)) {
+      // Divergence (RELIABILITY F1): no checkpoint of this state; the last good one stays.
+      flush();
+      const reason = `non-finite values at step ${stats.step}: G loss ${stats.gLoss}, D loss ${stats.dLoss}${stats.gGradNorm !== undefined ? `, |∇G| ${stats.gGradNorm}, |∇D| ${stats.dGradNorm}` : ''}`;
+      send({ type: 'done', status: 'diverged', step: stats.step, reason });
+      return;
+    }
+    window.push(stats);
+    if (stats.step % scalarEvery === 0) flush();
+    if (stats.step === 1 || performance.now() - lastSample >= sampleEverySeconds * 1000) await writeSample(stats.step);
+    if (checkpointEvery > 0 && stats.step % checkpointEvery === 0 && stats.step < steps) await checkpoint('periodic');
+    if (baseTensors < 0) baseTensors = tf.memory().numTensors;
+    else if (stats.step % 100 === 0 && tf.memory().numTensors > baseTensors) {
+      log('warn', `tensor count grew from ${baseTensors} to ${tf.memory().numTensors} since the first step (a leak)`);
+      baseTensors = tf.memory().numTensors;
+    }
+    await yieldToEventLoop();
+  }
+  flush();
+  const status = control.stop && trainer.step < steps ? 'stopped' : 'completed';
+  await writeSample(trainer.step);
+  await checkpoint(status === 'stopped' ? 'stop' : 'final');
+  send({ type: 'done', status, step: trainer.step, reason: null });
+  trainer.dispose();
+}
