@@ -92,6 +92,19 @@ export const API = {
   'runs.get': method(runRef, RunDetailSchema),
   /** Validates the (partial) config, fills in the family preset, creates the run and starts its trainer. */
   'runs.start': method(z.object({ config: z.record(z.string(), z.unknown()) }).strict(), RunDetailSchema),
+  /** Memory estimate of a (partial) config before it starts (RELIABILITY F4). */
+  'runs.estimate': method(
+    z.object({ config: z.record(z.string(), z.unknown()) }).strict(),
+    z.object({
+      totalBytes: z.number(),
+      limitBytes: z.number(),
+      limitReason: z.string(),
+      fits: z.boolean(),
+      /** the largest batch size that fits, when the requested one does not */
+      suggestedBatchSize: z.number().int().nullable(),
+      breakdown: z.record(z.string(), z.number()),
+    }),
+  ),
   'runs.pause': method(runRef, RunSummarySchema),
   'runs.resume': method(runRef, RunSummarySchema),
   'runs.stop': method(runRef, RunSummarySchema),

@@ -41,6 +41,7 @@ export function createFakeCore(): FakeCore {
       record('runs.start', input);
       throw new ApiError('invalid_input', 'config.schedule.steps: Too small', { issues: [{ path: 'config.schedule.steps', message: 'Too small' }] });
     },
+    'runs.estimate': async (input) => (record('runs.estimate', input), { totalBytes: 1, limitBytes: 2, limitReason: 'test', fits: true, suggestedBatchSize: null, breakdown: {} }),
     'runs.pause': async (input) => (record('runs.pause', input), { ...RUN, status: 'paused' }),
     'runs.resume': async (input) => (record('runs.resume', input), RUN),
     'runs.stop': async (input) => {

@@ -14,6 +14,8 @@ import * as runs from '../db/runs-repo.ts';
 import { getDataset, getDatasetDir } from '../db/datasets-repo.ts';
 import { TrainerHost, type CrashInfo, type SupervisionOptions } from '../trainer/host.ts';
 import type { TrainerSpawner } from '../trainer/trainer-process.ts';
+import { estimateRunMemory, largestFittingBatch, memoryLimit } from '../models/memory.ts';
+import { nativePackageInstalled } from '../trainer/backend.ts';
 
 export interface RunManagerOptions {
   db: Db;
@@ -71,9 +73,12 @@ export class RunManager {
   /** Validates, records and launches a run. Nothing is written when validation fails. */
   async start(configInput: unknown): Promise<RunDetail> {
     if (this.#closing) throw new ApiError('conflict', 'the studio is shutting down');
-    const config = resolveRunConfig(configInput);
-    const dataset = getDataset(this.#o.db, config.dataset);
-    if (!dataset) throw new ApiError('invalid_input', `dataset: no dataset with id ${JSON.stringify(config.dataset)}`, { issues: [{ path: 'dataset', message: `no dataset with id ${config.dataset}` }] });
+    const { config, dataset, memory } = this.estimate(configInput);
+    if (!memory.fits) {
+      const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+      const message = `needs about ${gib(memory.totalBytes)} of memory but ${memory.limitReason} (${gib(memory.limitBytes)})${memory.suggestedBatchSize ? `: use a batch size of at most ${memory.suggestedBatchSize}` : ': use a smaller model'}`;
+      throw new ApiError('invalid_input', `schedule.batchSize: ${message}`, { issues: [{ path: 'schedule.batchSize', message }], memory });
+    }
     const runId = newRunId();
     const runDir = path.join(this.#o.runsDir, runId);
     await fsp.mkdir(runDir, { recursive: true });
@@ -83,6 +88,26 @@ export class RunManager {
     this.#emitStatus(detail);
     this.#launch(runId, config, runDir, false, 0);
     return runs.getRunDetail(this.#o.db, runId)!;
+  }
+
+  /** Validates a (partial) config and estimates its memory against this machine (F4). */
+  estimate(configInput: unknown) {
+    const config = resolveRunConfig(configInput);
+    const dataset = getDataset(this.#o.db, config.dataset);
+    if (!dataset) throw new ApiError('invalid_input', `dataset: no dataset with id ${JSON.stringify(config.dataset)}`, { issues: [{ path: 'dataset', message: `no dataset with id ${config.dataset}` }] });
+    const image = { height: dataset.height, width: dataset.width, channels: dataset.channels };
+    const est = estimateRunMemory(config, image, dataset.count);
+    const limit = memoryLimit(config.backend, nativePackageInstalled());
+    const fits = est.totalBytes <= limit.bytes;
+    const memory = {
+      totalBytes: est.totalBytes,
+      limitBytes: limit.bytes,
+      limitReason: limit.reason,
+      fits,
+      suggestedBatchSize: fits ? null : largestFittingBatch(config, image, dataset.count, limit.bytes),
+      breakdown: est.breakdown,
+    };
+    return { config, dataset, memory };
   }
 
   pause(runId: string): RunSummary {

@@ -119,6 +119,7 @@ function buildApi(db: Db, manager: RunManager, datasets: DatasetsService, home: 
     'runs.list': async ({ status, limit }) => runs.listRuns(db, { status, limit }),
     'runs.get': async ({ runId }) => requireRun(runId),
     'runs.start': async ({ config }) => manager.start(config),
+    'runs.estimate': async ({ config }) => manager.estimate(config).memory,
     'runs.pause': async ({ runId }) => manager.pause(runId),
     'runs.resume': async ({ runId }) => manager.resume(runId),
     'runs.stop': async ({ runId }) => manager.stop(runId),

@@ -1,6 +1,7 @@
 // Picks the fastest TensorFlow.js backend that loads, in order: tensorflow via tfjs-node-gpu
 // (CUDA), tensorflow via tfjs-node (native CPU), wasm (with the training kernels the project
 // supplies), cpu. The reason every faster backend was skipped is kept for the user and the run.
+import { createRequire } from 'node:module';
 import type { BackendChoice } from '../../common/config.ts';
 import type { BackendReport } from '../../common/api.ts';
 
@@ -28,6 +29,19 @@ export function explainNativeFailure(pkg: string, err: unknown): string {
   const lib = /(lib[\w.+-]+\.so(?:\.\d+)*)/.exec(msg)?.[1];
   if (lib) return `${pkg} could not load ${lib}: ${msg}`;
   return `${pkg} failed to load: ${msg}`;
+}
+
+/** Whether a native tfjs package is installed (not whether it loads: that needs the trainer). */
+export function nativePackageInstalled(): boolean {
+  const require = createRequire(import.meta.url);
+  return ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'].some((pkg) => {
+    try {
+      require.resolve(pkg);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node', skipped: Skip[]): Promise<boolean> {

@@ -6,6 +6,8 @@ import type { Issue } from '../../../../electron/common/errors.ts';
 import type { Api } from '../context.ts';
 import { asApiError, issuesOf } from '../errors.ts';
 
+export type MemoryEstimate = MethodOutput<'runs.estimate'>;
+
 export type FamilyOption = MethodOutput<'system.info'>['families'][number];
 
 export const WIZARD_STEPS = ['dataset', 'family', 'settings', 'review'] as const;
@@ -83,6 +85,8 @@ export class WizardState {
   /** errors the core returned for the last start, shown until the next edit */
   #serverIssues = $state.raw<Issue[]>([]);
   #serverIssuesFor = '';
+  #estimate = $state.raw<MemoryEstimate | null>(null);
+  #estimateFor = '';
 
   #partial = $derived(partialConfig(this.#fields));
   #validation = $derived(validate(this.#partial));
@@ -139,6 +143,26 @@ export class WizardState {
   }
   get selectedFamily(): FamilyOption | null {
     return this.#families.find((f) => f.id === this.#fields.family) ?? null;
+  }
+
+  /** the core's memory estimate of the current config (RELIABILITY F4), once asked for */
+  get estimate(): MemoryEstimate | null {
+    return JSON.stringify(this.#partial) === this.#estimateFor ? this.#estimate : null;
+  }
+
+  /** Asks the core for the memory estimate of the current (valid) config. */
+  async refreshEstimate(): Promise<void> {
+    if (!this.#validation.config) return;
+    const key = JSON.stringify(this.#partial);
+    try {
+      const est = await this.#api.call('runs.estimate', { config: this.#partial }, { quiet: true });
+      if (key === JSON.stringify(this.#partial)) {
+        this.#estimate = est;
+        this.#estimateFor = key;
+      }
+    } catch {
+      // the review shows no estimate; starting reports any real problem
+    }
   }
 
   /** Messages for one config path, e.g. `schedule.batchSize`. */
