@@ -99,8 +99,12 @@ export class RunViewState {
   get canPause(): boolean {
     return this.#status === 'running' && !this.#busy;
   }
+  /** a paused run continues; a stopped, interrupted or failed one restarts from its last good checkpoint */
   get canResume(): boolean {
-    return this.#status === 'paused' && !this.#busy;
+    if (this.#busy) return false;
+    if (this.#status === 'paused') return true;
+    const d = this.#detail;
+    return (this.#status === 'stopped' || this.#status === 'interrupted' || this.#status === 'failed') && !!d && d.step < d.totalSteps && d.checkpoints.length > 0;
   }
   get canStop(): boolean {
     return this.#active && !this.#busy;
