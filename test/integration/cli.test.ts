@@ -96,3 +96,48 @@ test('--help documents every flag of train, runs, serve and start', () => {
   for (const cmd of ['start', 'serve', 'train', 'runs list']) assert.ok(top.stdout.includes(cmd));
   assert.equal(cli(['frobnicate']).code, 2);
 });
+
+test('train can be paused and resumed (SIGUSR2) and stopped (SIGINT) with a final checkpoint', { skip: process.platform === 'win32' }, async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [BIN, 'train', '--dataset', 'builtin:mnist', '--family', 'dcgan', '--steps', '5000', '--batch', '8', '--backend', 'wasm', '--seed', '9', '--home', home, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const seen: Record<string, unknown>[] = [];
+  let buffer = '';
+  const waiters: { pred: (e: Record<string, unknown>) => boolean; resolve: () => void }[] = [];
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    buffer += chunk;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const e = JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>;
+      buffer = buffer.slice(nl + 1);
+      seen.push(e);
+      for (const w of waiters.splice(0)) (w.pred(e) ? w.resolve : () => waiters.push(w))();
+    }
+  });
+  const next = (pred: (e: Record<string, unknown>) => boolean) => new Promise<void>((resolve) => (seen.some(pred) ? resolve() : waiters.push({ pred, resolve })));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  try {
+    await next((e) => e.type === 'progress');
+    child.kill('SIGUSR2');
+    await next((e) => e.type === 'status' && e.status === 'paused');
+    const pausedAt = seen.filter((e) => e.type === 'progress').length;
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(seen.filter((e) => e.type === 'progress').length, pausedAt, 'no progress while paused');
+    child.kill('SIGUSR2');
+    await next((e) => e.type === 'status' && e.status === 'running' && seen.indexOf(e) > seen.findIndex((x) => x.status === 'paused'));
+    const resumedAt = seen.length;
+    await next((e) => e.type === 'progress' && seen.indexOf(e) >= resumedAt);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+  } finally {
+    child.kill('SIGKILL');
+  }
+  const done = seen.at(-1)!;
+  assert.equal(done.type, 'done');
+  assert.equal(done.status, 'stopped');
+  const step = done.step as number;
+  assert.ok(step > 0 && step < 5000);
+  const manifest = JSON.parse((await import('node:fs')).readFileSync(path.join(home, 'runs', done.runId as string, 'checkpoints', `step-${String(step).padStart(9, '0')}`, 'manifest.json'), 'utf8')) as { kind: string; step: number };
+  assert.equal(manifest.kind, 'stop');
+  assert.equal(manifest.step, step);
+});

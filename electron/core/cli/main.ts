@@ -77,7 +77,8 @@ With --json, stdout carries one object per line:
   {"type":"sample","step":…}  {"type":"log","level":…,"message":…}  {"type":"status","status":…}
   {"type":"done","runId":…,"status":"completed"|"stopped"|"diverged"|"failed"|"interrupted","reason":…}
 Exit status: 0 completed, 1 any other end, 2 bad usage or config, 130 stopped by Ctrl-C.
-Ctrl-C stops the run with a final checkpoint; a second Ctrl-C kills the trainer.`,
+Ctrl-C (or q in a terminal) stops the run with a final checkpoint; a second Ctrl-C kills the
+trainer. p in a terminal, or SIGUSR2 (kill -USR2 PID), pauses and resumes it.`,
   runs: `gan-studio runs list — the run history
 
 Usage: gan-studio runs list [--status STATUS] [--limit N] [--home DIR] [--json]
@@ -264,6 +265,7 @@ async function followRun(client: ApiClient, core: StudioCore, out: Out, configIn
   let interrupts = 0;
   let eta: number | null = null;
   let totalSteps = 0;
+  let lastStatus: RunStatus | null = null;
   let finished: (run: RunSummary) => void;
   const done = new Promise<RunSummary>((r) => (finished = r));
   const early: StudioEvent[] = [];
@@ -301,6 +303,7 @@ async function followRun(client: ApiClient, core: StudioCore, out: Out, configIn
       case 'run.status': {
         if (e.run.id !== runId) return;
         const r = e.run;
+        lastStatus = r.status;
         out.print({ type: 'status', status: r.status, reason: r.statusReason, backend: r.backend }, `status: ${r.status}${r.statusReason ? ` (${r.statusReason})` : ''}${r.status === 'running' && r.backend ? ` on ${r.backend.name} via ${r.backend.provider}${r.backend.skipped.length ? `; skipped ${r.backend.skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')}` : ''}` : ''}`);
         // An interrupted run may be resumed automatically; wait for the final word.
         if (TERMINAL.includes(r.status) && (r.status !== 'interrupted' || !core.runs.activeRunIds.includes(r.id))) finished(r);
@@ -320,8 +323,26 @@ async function followRun(client: ApiClient, core: StudioCore, out: Out, configIn
       void core.runs.close(0);
     }
   };
+  // Pause/resume from the command line: `p` in a terminal, or SIGUSR2 from a script.
+  const togglePause = () => {
+    if (!runId) return;
+    const call = lastStatus === 'paused' ? client.call('runs.resume', { runId }) : client.call('runs.pause', { runId });
+    call.catch((err: unknown) => process.stderr.write(`gan-studio: ${(err as Error).message}\n`));
+  };
+  const onKey = (key: Buffer) => {
+    const k = key.toString();
+    if (k === 'p') togglePause();
+    else if (k === 'q' || k === '\u0003') onSigint();
+  };
+  const tty = process.stdin.isTTY === true;
+  if (tty) {
+    process.stdin.setRawMode(true);
+    process.stdin.on('data', onKey);
+    if (!out.json) process.stderr.write('keys: p pause/resume, q stop (final checkpoint)\n');
+  }
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  if (process.platform !== 'win32') process.on('SIGUSR2', togglePause);
   try {
     try {
       const started = resumeId ? await client.call('runs.resume', { runId: resumeId }) : await client.call('runs.start', { config: configInput! });
@@ -345,6 +366,12 @@ async function followRun(client: ApiClient, core: StudioCore, out: Out, configIn
     unsubscribe();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    process.off('SIGUSR2', togglePause);
+    if (tty) {
+      process.stdin.off('data', onKey);
+      process.stdin.setRawMode(false);
+      process.stdin.pause();
+    }
   }
 }
 
