@@ -20,10 +20,16 @@ export const BackendReportSchema = z.object({
 });
 export type BackendReport = z.infer<typeof BackendReportSchema>;
 
+/** images (optionally labelled), A→B pairs, two unpaired domains, or 2-D points */
+export const DATASET_LAYOUTS = ['images', 'paired', 'unpaired', 'points'] as const;
+
 export const DatasetSummarySchema = z.object({
   id: Id,
   name: z.string(),
   kind: z.enum(['builtin', 'imported']),
+  layout: z.enum(DATASET_LAYOUTS),
+  /** one line on what the dataset is for */
+  description: z.string(),
   count: z.number().int(),
   width: z.number().int(),
   height: z.number().int(),
@@ -82,7 +88,13 @@ const runRef = z.object({ runId: Id }).strict();
 export const API = {
   'system.info': method(
     empty,
-    z.object({ version: z.string(), home: z.string(), mode: z.enum(['electron', 'browser', 'memory']), families: z.array(z.object({ id: z.enum(FAMILIES), label: z.string(), summary: z.string(), dataContract: z.string() })) }),
+    z.object({
+      version: z.string(),
+      home: z.string(),
+      mode: z.enum(['electron', 'browser', 'memory']),
+      /** every family; `available` is false for those this build cannot train yet */
+      families: z.array(z.object({ id: z.enum(FAMILIES), label: z.string(), summary: z.string(), dataContract: z.string(), available: z.boolean() })),
+    }),
   ),
   'datasets.list': method(empty, z.array(DatasetSummarySchema)),
   'datasets.get': method(z.object({ datasetId: Id }).strict(), DatasetSummarySchema),
@@ -104,6 +116,14 @@ export const API = {
       suggestedBatchSize: z.number().int().nullable(),
       breakdown: z.record(z.string(), z.number()),
     }),
+  ),
+  /**
+   * Trains a few steps of the config in a throwaway trainer on the chosen backend and reports the
+   * measured step time, so the wizard can show a real ETA before starting. Nothing is stored.
+   */
+  'runs.dryRun': method(
+    z.object({ config: z.record(z.string(), z.unknown()), steps: z.number().int().min(1).max(10).default(3) }).strict(),
+    z.object({ msPerStep: z.number(), imgPerSec: z.number(), etaSeconds: z.number(), backend: BackendReportSchema, parameters: z.object({ generator: z.number().int(), discriminator: z.number().int() }) }),
   ),
   'runs.pause': method(runRef, RunSummarySchema),
   'runs.resume': method(runRef, RunSummarySchema),

@@ -23,6 +23,8 @@ export const HostToTrainerSchema = z.discriminatedUnion('type', [
     /** resume from the newest checkpoint in runDir/checkpoints that verifies (exact resume:
      *  weights, optimizer state, step, RNG, data cursor); older ones are the fallback */
     resume: z.boolean(),
+    /** a timing run for the wizard: train, report progress, write no sample or checkpoint */
+    dryRun: z.boolean().optional(),
   }),
   z.object({ type: z.literal('pause') }),
   z.object({ type: z.literal('resume') }),

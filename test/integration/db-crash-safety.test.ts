@@ -58,7 +58,7 @@ test('E2: SIGKILL at random moments loses no reported batch and leaves an intact
   const file = path.join(tmp, 'studio.db');
   {
     const { db } = openDatabase(file);
-    upsertDataset(db, { id: 'mnist', name: 'MNIST', kind: 'builtin', dir: 'd', count: 1, width: 28, height: 28, channels: 1, classNames: null, classCounts: null, contentHash: 'h', createdAt: 0 });
+    upsertDataset(db, { id: 'mnist', name: 'MNIST', kind: 'builtin', layout: 'images', description: '', dir: 'd', count: 1, width: 28, height: 28, channels: 1, classNames: null, classCounts: null, contentHash: 'h', createdAt: 0 });
     db.close();
   }
   let rng = 12345;

@@ -30,6 +30,8 @@ function seed(db: Db, runId = 'r_1'): void {
     id: 'mnist',
     name: 'MNIST',
     kind: 'builtin',
+    layout: 'images',
+    description: '',
     dir: '/data/mnist',
     count: 10,
     width: 28,
@@ -69,7 +71,7 @@ describe('0001-initial on :memory:', () => {
   test('creates the tables, STRICT, and sets user_version', () => {
     const { db, report } = openDatabase(':memory:');
     assert.deepEqual(report, { recovered: false });
-    assert.equal(getSchemaVersion(db), 1);
+    assert.equal(getSchemaVersion(db), LATEST_SCHEMA_VERSION);
     assert.deepEqual(tables(db), EXPECTED_TABLES);
     const strict = db.prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND strict = 1 AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
     assert.deepEqual(strict, EXPECTED_TABLES);
@@ -155,11 +157,12 @@ describe('migrations on a file', () => {
 
   test('the runner applies 0002+ in order, each in its own transaction', () => {
     const { db } = openDatabase(':memory:');
+    const next = LATEST_SCHEMA_VERSION + 1;
     const extra: Migration[] = [
       ...MIGRATIONS,
-      { version: 2, name: 'add alerts', up: (d) => d.exec('CREATE TABLE alerts (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE) STRICT') },
+      { version: next, name: 'add alerts', up: (d) => d.exec('CREATE TABLE alerts (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE) STRICT') },
       {
-        version: 3,
+        version: next + 1,
         name: 'broken',
         up: (d) => {
           d.exec('CREATE TABLE half_done (x INTEGER) STRICT');
@@ -168,8 +171,8 @@ describe('migrations on a file', () => {
       },
     ];
     assert.throws(() => migrate(db, extra), /boom/);
-    // 2 committed, 3 rolled back entirely
-    assert.equal(getSchemaVersion(db), 2);
+    // the first committed, the broken one rolled back entirely
+    assert.equal(getSchemaVersion(db), next);
     assert.ok(tables(db).includes('alerts'));
     assert.ok(!tables(db).includes('half_done'));
     db.close();
@@ -179,7 +182,7 @@ describe('migrations on a file', () => {
     const { db } = openDatabase(':memory:');
     seed(db);
     const rebuild: Migration = {
-      version: 2,
+      version: LATEST_SCHEMA_VERSION + 1,
       name: 'rebuild datasets',
       rebuildsTables: true,
       up: (d) => {
@@ -191,7 +194,7 @@ describe('migrations on a file', () => {
       },
     };
     migrate(db, [...MIGRATIONS, rebuild]);
-    assert.equal(getSchemaVersion(db), 2);
+    assert.equal(getSchemaVersion(db), LATEST_SCHEMA_VERSION + 1);
     assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
     assert.equal(listDatasets(db).length, 1);
     db.close();
@@ -286,5 +289,18 @@ describe('read-only handle', () => {
 
   test('a missing file is not_found for a read-only open', () => {
     assert.throws(() => openDatabase(path.join(tmp, 'missing.db'), { readonly: true }), assertApiError('not_found'));
+  });
+});
+
+describe('0002-dataset-layout', () => {
+  test('a version-1 database gains layout (default images), description and count_b, with checks', () => {
+    const db = new Database(':memory:');
+    migrate(db, MIGRATIONS.slice(0, 1));
+    db.prepare("INSERT INTO datasets (id, name, kind, dir, count, width, height, channels, class_names, class_counts, content_hash, created_at) VALUES ('old', 'Old', 'builtin', 'd', 1, 28, 28, 1, NULL, NULL, 'h', 0)").run();
+    assert.deepEqual(migrate(db), { from: 1, to: 2 });
+    const row = db.prepare("SELECT layout, description, count_b FROM datasets WHERE id = 'old'").get();
+    assert.deepEqual({ ...(row as object) }, { layout: 'images', description: '', count_b: 0 });
+    assert.throws(() => db.prepare("UPDATE datasets SET layout = 'video' WHERE id = 'old'").run(), /CHECK constraint failed/);
+    db.close();
   });
 });

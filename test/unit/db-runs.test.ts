@@ -39,6 +39,8 @@ const MNIST: DatasetRecord = {
   id: 'mnist',
   name: 'MNIST',
   kind: 'builtin',
+  layout: 'images',
+  description: '',
   dir: '/home/u/.gan-studio/datasets/mnist',
   count: 60000,
   width: 28,

@@ -4,7 +4,7 @@ import type { ApiImplementation, DatasetSummary, EventSource, MethodName, RunSum
 import { ApiError } from '../../electron/common/errors.ts';
 
 export const DATASETS: DatasetSummary[] = [
-  { id: 'mnist', name: 'MNIST (built-in)', kind: 'builtin', count: 10_000, width: 28, height: 28, channels: 1, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], classCounts: [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000], contentHash: 'abc', createdAt: 1 },
+  { id: 'mnist', name: 'MNIST (built-in)', kind: 'builtin', layout: 'images', description: 'digits', count: 10_000, width: 28, height: 28, channels: 1, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], classCounts: [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000], contentHash: 'abc', createdAt: 1 },
 ];
 
 export const RUN: RunSummary = {
@@ -23,7 +23,7 @@ export function createFakeCore(): FakeCore {
   const record = (method: MethodName, input: unknown): void => void calls.push({ method, input });
   const listeners = new Set<(event: StudioEvent) => void>();
   const api: ApiImplementation = {
-    'system.info': async (input) => (record('system.info', input), { version: '0.1.0', home: '/tmp/home', mode: 'memory', families: [{ id: 'dcgan', label: 'DCGAN', summary: 'conv', dataContract: 'unconditional' }] }),
+    'system.info': async (input) => (record('system.info', input), { version: '0.1.0', home: '/tmp/home', mode: 'memory', families: [{ id: 'dcgan', label: 'DCGAN', summary: 'conv', dataContract: 'unconditional', available: true }] }),
     'datasets.list': async (input) => (record('datasets.list', input), DATASETS),
     'datasets.get': async (input) => {
       record('datasets.get', input);
@@ -41,6 +41,7 @@ export function createFakeCore(): FakeCore {
       record('runs.start', input);
       throw new ApiError('invalid_input', 'config.schedule.steps: Too small', { issues: [{ path: 'config.schedule.steps', message: 'Too small' }] });
     },
+    'runs.dryRun': async (input) => (record('runs.dryRun', input), { msPerStep: 10, imgPerSec: 6400, etaSeconds: 20, backend: { name: 'cpu', provider: '@tensorflow/tfjs-backend-cpu', device: 'cpu', skipped: [], forced: false }, parameters: { generator: 1, discriminator: 1 } }),
     'runs.estimate': async (input) => (record('runs.estimate', input), { totalBytes: 1, limitBytes: 2, limitReason: 'test', fits: true, suggestedBatchSize: null, breakdown: {} }),
     'runs.pause': async (input) => (record('runs.pause', input), { ...RUN, status: 'paused' }),
     'runs.resume': async (input) => (record('runs.resume', input), RUN),

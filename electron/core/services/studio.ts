@@ -13,6 +13,7 @@ import { RunManager, type RunManagerOptions } from './run-manager.ts';
 import { DatasetsService, ensureBuiltinDatasets } from './datasets-service.ts';
 import type { TrainerSpawner } from '../trainer/trainer-process.ts';
 import { forkTrainer } from '../trainer/fork-spawner.ts';
+import { FAMILY_DEFINITIONS } from '../families/registry.ts';
 import type { SupervisionOptions } from '../trainer/host.ts';
 
 export interface StudioCoreOptions {
@@ -111,7 +112,7 @@ function buildApi(db: Db, manager: RunManager, datasets: DatasetsService, home: 
       version: VERSION,
       home,
       mode,
-      families: FAMILIES.map((id) => ({ id, label: FAMILY_INFO[id].label, summary: FAMILY_INFO[id].summary, dataContract: FAMILY_INFO[id].dataContract })),
+      families: FAMILIES.map((id) => ({ id, label: FAMILY_INFO[id].label, summary: FAMILY_INFO[id].summary, dataContract: FAMILY_INFO[id].dataContract, available: FAMILY_DEFINITIONS[id] !== undefined })),
     }),
     'datasets.list': async () => listDatasets(db),
     'datasets.get': async ({ datasetId }) => datasets.get(datasetId),
@@ -120,6 +121,7 @@ function buildApi(db: Db, manager: RunManager, datasets: DatasetsService, home: 
     'runs.get': async ({ runId }) => requireRun(runId),
     'runs.start': async ({ config }) => manager.start(config),
     'runs.estimate': async ({ config }) => manager.estimate(config).memory,
+    'runs.dryRun': async ({ config, steps }) => manager.dryRun(config, steps),
     'runs.pause': async ({ runId }) => manager.pause(runId),
     'runs.resume': async ({ runId }) => manager.resume(runId),
     'runs.stop': async ({ runId }) => manager.stop(runId),

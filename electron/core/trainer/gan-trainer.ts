@@ -1,18 +1,22 @@
-// The generic GAN training loop body, independent of any process or transport: one `trainStep`
-// runs `dStepsPerG` discriminator updates and one generator update with the objective's losses.
-// Everything random (latents, batch order, GP mixing) comes from seeded RNGs whose state the
-// checkpoint stores, so resume is exact.
+// The generic GAN training loop body, independent of any process or transport. A family (see
+// families/types.ts) builds the networks and defines one iteration; this class owns the data
+// stream, every RNG, EMA of G, sampling, checkpoint snapshots and the single read-back per step.
+// Everything random comes from seeded RNGs whose state the checkpoint stores, so resume is exact.
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunConfig } from '../../common/config.ts';
 import { Rng, type RngState } from '../models/rng.ts';
-import { buildDiscriminator, buildGenerator, type DcganSpec, type Discriminator, type Generator } from '../models/dcgan.ts';
-import { createOptimizer, type Optimizer } from '../models/optim.ts';
-import { OBJECTIVE_LOSSES } from '../models/objectives.ts';
-import { updateRunningStats, type BatchStats } from '../models/layers.ts';
+import type { ParamSet } from '../models/params.ts';
 import type { LoadedCheckpoint, TensorEntry } from './checkpoint.ts';
 import { tileImages, type GridImage } from '../util/image-grid.ts';
+import { DataSource, type DataCursor, type TrainingData } from './data-source.ts';
+import { familyDefinition } from '../families/registry.ts';
+import type { FamilyRuntime, FixedInputs, StepContext } from '../families/types.ts';
+import { renderPointsPlot } from './points-plot.ts';
 
-export interface TrainingData {
+export type { TrainingData, DataCursor };
+
+/** The image-only shape older callers pass: unlabelled images. */
+export interface LegacyImageData {
   images: Uint8Array;
   count: number;
   height: number;
@@ -24,211 +28,235 @@ export interface StepStats {
   step: number;
   dLoss: number;
   gLoss: number;
-  /** mean D(x) on the real batch (sigmoid of the logit) */
+  /** mean D(x) on the real batch (sigmoid of the logit for log-loss objectives, else D's score); NaN when the family has none */
   dReal: number;
-  /** mean D(G(z)) on the fake batch of the D update */
+  /** mean D(G(z)) on the fake batch of the last D update */
   dFake: number;
   gGradNorm?: number;
   dGradNorm?: number;
-}
-
-export interface DataCursor {
-  epoch: number;
-  index: number;
+  /** every scalar of the step by tag (loss/g, loss/d, d/real, …, and family-specific ones) */
+  scalars: Record<string, number>;
 }
 
 export const SAMPLE_GRID = { cols: 8, rows: 8 } as const;
+const POINT_SAMPLES = 512;
+
+function toTrainingData(data: TrainingData | LegacyImageData): TrainingData {
+  if ('shape' in data) return data;
+  return {
+    shape: { layout: 'images', height: data.height, width: data.width, channels: data.channels, count: data.count, classes: null },
+    images: data.images,
+    imagesB: null,
+    countB: 0,
+    labels: null,
+    points: null,
+  };
+}
 
 export class GanTrainer {
-  readonly G: Generator;
-  readonly D: Discriminator;
-  readonly gOpt: Optimizer;
-  readonly dOpt: Optimizer;
-  readonly spec: DcganSpec;
+  readonly family: FamilyRuntime;
+  readonly data: TrainingData;
   step = 0;
   #rng: Rng;
-  #cursor: DataCursor = { epoch: 0, index: 0 };
-  #perm: Uint32Array;
-  readonly #fixedZ: tf.Tensor2D;
-  readonly #batch: Float32Array;
+  readonly #source: DataSource;
+  readonly #fixed: FixedInputs;
+  readonly #ema: Map<string, tf.Variable> | null;
 
   constructor(
     readonly config: RunConfig,
-    readonly data: TrainingData,
+    data: TrainingData | LegacyImageData,
   ) {
-    const a = config.architecture;
-    this.spec = { image: { height: data.height, width: data.width, channels: data.channels }, latentDim: a.latentDim, gChannels: a.gChannels, dChannels: a.dChannels, gNorm: a.gNorm, leak: a.leak };
-    // Separate streams: weights, training randomness, and the fixed sample latents.
-    const init = Rng.derive(config.seed, 1);
-    this.G = buildGenerator(this.spec, init);
-    this.D = buildDiscriminator(this.spec, init);
-    this.gOpt = createOptimizer(config.optimizer.g, 'g');
-    this.dOpt = createOptimizer(config.optimizer.d, 'd');
+    this.data = toTrainingData(data);
+    const shape = this.data.shape;
+    this.family = familyDefinition(config.family).build(config, shape, config.seed);
     this.#rng = Rng.derive(config.seed, 2);
-    this.#perm = this.#permutation(0);
-    const n = SAMPLE_GRID.cols * SAMPLE_GRID.rows;
-    this.#fixedZ = tf.tensor2d(Rng.derive(config.seed, 3).fillNormal(new Float32Array(n * a.latentDim)), [n, a.latentDim]);
-    this.#batch = new Float32Array(config.schedule.batchSize * data.height * data.width * data.channels);
+    this.#source = new DataSource(this.data, config.seed, config.schedule.batchSize);
+    // Fixed sample inputs: latents from their own stream; one grid row per class when labelled.
+    const n = shape.layout === 'points' ? POINT_SAMPLES : SAMPLE_GRID.cols * Math.min(SAMPLE_GRID.rows, shape.classes ?? SAMPLE_GRID.rows);
+    const zRng = Rng.derive(config.seed, 3);
+    const z = new Float32Array(n * config.architecture.latentDim);
+    if (config.tricks.latent === 'uniform') for (let i = 0; i < z.length; i++) z[i] = zRng.uniform() * 2 - 1;
+    else zRng.fillNormal(z);
+    const labels = shape.classes ? Int32Array.from({ length: n }, (_, i) => Math.floor(i / SAMPLE_GRID.cols) % shape.classes!) : null;
+    const fixedImages = this.#source.fixedImages(SAMPLE_GRID.rows);
+    this.#fixed = { z: tf.tensor2d(z, [n, config.architecture.latentDim]), labels, a: fixedImages.a, b: fixedImages.b, extent: shape.layout === 'points' ? this.#source.pointsExtent() : null };
+    const g = this.family.generatorKey ? this.family.networks[this.family.generatorKey] : null;
+    this.#ema = config.tricks.emaDecay > 0 && g ? new Map(g.trainable().map(([name, v]) => [name, tf.variable(v.clone(), false)])) : null;
   }
 
-  #permutation(epoch: number): Uint32Array {
-    return Rng.derive(this.config.seed, 1000 + epoch).permutation(this.data.count);
+  /** Back-compat accessors for the two-player families (tests and tools read weights through them). */
+  get G(): { params: ParamSet } {
+    return { params: this.family.networks.G ?? Object.values(this.family.networks)[0] };
+  }
+  get D(): { params: ParamSet } {
+    return { params: this.family.networks.D ?? Object.values(this.family.networks)[1] };
   }
 
-  #nextRealBatch(): tf.Tensor4D {
-    const { height, width, channels, images } = this.data;
-    const b = this.config.schedule.batchSize;
-    const size = height * width * channels;
-    for (let i = 0; i < b; i++) {
-      if (this.#cursor.index >= this.data.count) {
-        this.#cursor = { epoch: this.#cursor.epoch + 1, index: 0 };
-        this.#perm = this.#permutation(this.#cursor.epoch);
-      }
-      const src = this.#perm[this.#cursor.index++] * size;
-      for (let p = 0; p < size; p++) this.#batch[i * size + p] = images[src + p] / 127.5 - 1;
-    }
-    return tf.tensor4d(this.#batch, [b, height, width, channels]);
+  #context(): StepContext {
+    const { config } = this;
+    const rng = this.#rng;
+    const latentDim = config.architecture.latentDim;
+    return {
+      config,
+      step: this.step + 1,
+      batchSize: config.schedule.batchSize,
+      shape: this.data.shape,
+      batch: () => this.#source.next(config.schedule.batchSize),
+      latents: (n) => {
+        const z = new Float32Array(n * latentDim);
+        if (config.tricks.latent === 'uniform') for (let i = 0; i < z.length; i++) z[i] = rng.uniform() * 2 - 1;
+        else rng.fillNormal(z);
+        return tf.tensor2d(z, [n, latentDim]);
+      },
+      uniform: (shape) => {
+        const size = shape.reduce((a, b) => a * b, 1);
+        const out = new Float32Array(size);
+        for (let i = 0; i < size; i++) out[i] = rng.uniform();
+        return tf.tensor(out, shape);
+      },
+      normal: (shape, std = 1) => tf.tensor(rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), std), shape),
+      randomLabels: (n) => Int32Array.from({ length: n }, () => rng.int(this.data.shape.classes ?? 1)),
+      random: () => rng.uniform(),
+    };
   }
 
-  #latents(n: number): tf.Tensor2D {
-    return tf.tensor2d(this.#rng.fillNormal(new Float32Array(n * this.spec.latentDim)), [n, this.spec.latentDim]);
-  }
-
-  #uniform(n: number): Float32Array {
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.#rng.uniform();
-    return out;
-  }
-
-  /** One iteration: dStepsPerG D updates, one G update. Reads back a handful of scalars once. */
+  /** One iteration of the family's step. Reads back the step's scalars once. */
   trainStep(withGradNorms = false): StepStats {
-    const { schedule, regularizers, tricks, objective } = this.config;
-    const loss = OBJECTIVE_LOSSES[objective];
-    const b = schedule.batchSize;
-    const dParams = this.D.params.trainable();
-    const gParams = this.G.params.trainable();
-    // D(x) and D(G(z)) are computed inside the gradient closure, whose scope would free them:
-    // they are kept and freed by hand after the read-back.
-    const kept: tf.Tensor[] = [];
+    const ctx = this.#context();
+    const tags: string[] = [];
     const readout = tf.tidy(() => {
-      let dLoss: tf.Scalar = tf.scalar(0);
-      let dReal: tf.Scalar = tf.scalar(0);
-      let dFake: tf.Scalar = tf.scalar(0);
-      let dNorm: tf.Scalar = tf.scalar(0);
-      for (let k = 0; k < schedule.dStepsPerG; k++) {
-        const real = this.#nextRealBatch();
-        const z = this.#latents(b);
-        const alpha = regularizers.gradientPenalty > 0 ? tf.tensor4d(this.#uniform(b), [b, 1, 1, 1]) : null;
-        const { value, grads } = tf.variableGrads(() => {
-          const fake = this.G.apply(z, true);
-          const realLogits = this.D.apply(real);
-          const fakeLogits = this.D.apply(fake);
-          let l = loss.discriminator(realLogits, fakeLogits, 1 - tricks.labelSmoothing);
-          if (alpha) l = tf.add(l, tf.mul(this.#gradientPenalty(real, fake, alpha), regularizers.gradientPenalty));
-          if (regularizers.r1 > 0) l = tf.add(l, tf.mul(this.#r1(real), regularizers.r1 / 2));
-          dReal = tf.keep(tf.mean(tf.sigmoid(realLogits)));
-          dFake = tf.keep(tf.mean(tf.sigmoid(fakeLogits)));
-          kept.push(dReal, dFake);
-          return l;
-        }, dParams.map(([, v]) => v));
-        if (withGradNorms && k === schedule.dStepsPerG - 1) dNorm = globalNorm(grads);
-        this.dOpt.apply(dParams, grads);
-        dLoss = value;
-      }
-      const stats: BatchStats = new Map();
-      const z = this.#latents(b);
-      const { value: gLoss, grads } = tf.variableGrads(() => loss.generator(this.D.apply(this.G.apply(z, true, stats))), gParams.map(([, v]) => v));
-      const gNorm = withGradNorms ? globalNorm(grads) : tf.scalar(0);
-      this.gOpt.apply(gParams, grads);
-      updateRunningStats(this.G.params, stats);
-      return tf.stack([dLoss, gLoss, dReal, dFake, gNorm, dNorm]);
+      const scalars = this.family.trainStep(ctx, withGradNorms);
+      for (const t of Object.keys(scalars)) tags.push(t);
+      return tf.stack(tags.map((t) => scalars[t]));
     });
     const v = readout.dataSync();
     readout.dispose();
-    tf.dispose(kept);
     this.step += 1;
-    const out: StepStats = { step: this.step, dLoss: v[0], gLoss: v[1], dReal: v[2], dFake: v[3] };
+    this.#updateEma();
+    const scalars: Record<string, number> = {};
+    tags.forEach((t, i) => (scalars[t] = v[i]));
+    const out: StepStats = { step: this.step, gLoss: scalars['loss/g'], dLoss: scalars['loss/d'], dReal: scalars['d/real'] ?? NaN, dFake: scalars['d/fake'] ?? NaN, scalars };
     if (withGradNorms) {
-      out.gGradNorm = v[4];
-      out.dGradNorm = v[5];
+      out.gGradNorm = scalars['grad/g_norm'];
+      out.dGradNorm = scalars['grad/d_norm'];
     }
     return out;
   }
 
-  /** WGAN-GP: λ·E[(‖∇D(x̂)‖₂ − 1)²] with x̂ = real + α(fake − real) (a second-order gradient) */
-  #gradientPenalty(real: tf.Tensor4D, fake: tf.Tensor4D, alpha: tf.Tensor4D): tf.Scalar {
-    const xhat = tf.add(real, tf.mul(alpha, tf.sub(fake, real))) as tf.Tensor4D;
-    const g = tf.grad((x: tf.Tensor) => tf.sum(this.D.apply(x as tf.Tensor4D)))(xhat);
-    const norm = tf.sqrt(tf.add(tf.sum(tf.square(g), [1, 2, 3]), 1e-12));
-    return tf.mean(tf.square(tf.sub(norm, 1)));
+  #updateEma(): void {
+    if (!this.#ema) return;
+    const d = this.config.tricks.emaDecay;
+    const g = this.family.networks[this.family.generatorKey!];
+    tf.tidy(() => {
+      for (const [name, v] of g.trainable()) {
+        const e = this.#ema!.get(name)!;
+        e.assign(tf.add(tf.mul(e, d), tf.mul(v, 1 - d)));
+      }
+    });
   }
 
-  /** R1 (Mescheder et al.): E[‖∇D(x_real)‖²]; the γ/2 factor is applied by the caller */
-  #r1(real: tf.Tensor4D): tf.Scalar {
-    const g = tf.grad((x: tf.Tensor) => tf.sum(this.D.apply(x as tf.Tensor4D)))(real);
-    return tf.mean(tf.sum(tf.square(g), [1, 2, 3]));
+  /** Runs `fn` with G's weights swapped for their EMA when EMA is on. */
+  #withEma<T>(fn: () => T): T {
+    if (!this.#ema) return fn();
+    const g = this.family.networks[this.family.generatorKey!];
+    const saved = g.trainable().map(([name, v]) => [name, v.clone()] as const);
+    try {
+      for (const [name, v] of g.trainable()) v.assign(this.#ema.get(name)!);
+      return fn();
+    } finally {
+      for (const [name, t] of saved) {
+        g.get(name).assign(t);
+        t.dispose();
+      }
+    }
   }
 
-  /** The fixed latent batch through G in inference mode, tiled into one uint8 grid image. */
+  /** The fixed inputs through G in inference mode: a tiled grid, or a 2-D plot with D's decision map. */
   sampleGrid(): GridImage {
-    const imgs = tf.tidy(() => tf.clipByValue(tf.mul(tf.add(this.G.apply(this.#fixedZ, false), 1), 127.5), 0, 255));
-    const data = imgs.dataSync();
-    imgs.dispose();
-    const { height: h, width: w, channels: c } = this.data;
-    const size = h * w * c;
-    return tileImages(SAMPLE_GRID.cols * SAMPLE_GRID.rows, SAMPLE_GRID.cols, h, w, c, (k, out) => {
-      for (let i = 0; i < size; i++) out[i] = Math.round(data[k * size + i]);
+    return this.#withEma(() => {
+      const out = tf.tidy(() => {
+        const s = this.family.sample(this.#fixed);
+        if (s.kind === 'grid') return { kind: 'grid' as const, t: tf.keep(tf.clipByValue(tf.mul(tf.add(s.images, 1), 127.5), 0, 255)), cols: s.cols };
+        return { kind: 'points' as const, fake: tf.keep(s.fake), decision: tf.keep(s.decision), gridSize: s.gridSize, extent: s.extent };
+      });
+      if (out.kind === 'points') {
+        const fake = out.fake.dataSync() as Float32Array;
+        const decision = out.decision.dataSync() as Float32Array;
+        tf.dispose([out.fake, out.decision]);
+        return renderPointsPlot({ real: this.#source.realPoints(POINT_SAMPLES), fake, decision, gridSize: out.gridSize, extent: out.extent });
+      }
+      const data = out.t.dataSync();
+      const [n, h, w, c] = out.t.shape as [number, number, number, number];
+      out.t.dispose();
+      const size = h * w * c;
+      return tileImages(n, out.cols, h, w, c, (k, px) => {
+        for (let i = 0; i < size; i++) px[i] = Math.round(data[k * size + i]);
+      });
     });
   }
 
   /** Everything a checkpoint holds besides the config. */
   snapshot(): { tensors: TensorEntry[]; state: Record<string, unknown> } {
     const tensors: TensorEntry[] = [];
-    const add = (prefix: string, list: [string, tf.Variable][]) => {
+    const add = (prefix: string, list: Iterable<[string, tf.Variable]>) => {
       for (const [name, v] of list) tensors.push({ name: `${prefix}${name}`, shape: v.shape, data: v.dataSync() as Float32Array });
     };
-    add('G/', this.G.params.all());
-    add('D/', this.D.params.all());
-    add('', this.gOpt.slots());
-    add('', this.dOpt.slots());
-    const state = { step: this.step, rng: this.#rng.getState(), cursor: { ...this.#cursor }, gOptIterations: this.gOpt.iterations, dOptIterations: this.dOpt.iterations };
+    for (const [key, params] of Object.entries(this.family.networks)) add(`${key}/`, params.all());
+    for (const opt of this.family.optimizers) add('', opt.slots());
+    if (this.family.stateTensors) add('state/', this.family.stateTensors());
+    if (this.#ema) add('ema/', this.#ema.entries());
+    const state = {
+      step: this.step,
+      rng: this.#rng.getState(),
+      cursor: this.#source.cursor,
+      optimizerIterations: this.family.optimizers.map((o) => o.iterations),
+      family: this.family.state(),
+    };
     return { tensors, state };
   }
 
-  /** Restores weights and, unless `weightsOnly`, optimizer state, RNG and data cursor. */
+  /** Restores weights and, unless `weightsOnly`, optimizer state, RNG, data cursor and family state. */
   restore(ckpt: LoadedCheckpoint, opts: { weightsOnly?: boolean } = {}): void {
     const byPrefix = (prefix: string) => {
       const m = new Map<string, tf.Tensor>();
       for (const [name, t] of ckpt.tensors) if (name.startsWith(prefix)) m.set(name.slice(prefix.length), tf.tensor(t.data, t.shape));
       return m;
     };
-    for (const [prefix, params] of [['G/', this.G.params], ['D/', this.D.params]] as const) {
+    const assignAll = (prefix: string, target: (name: string) => tf.Variable | undefined, strict: boolean) => {
       const values = byPrefix(prefix);
+      try {
+        for (const [name, t] of values) target(name)?.assign(t);
+      } finally {
+        tf.dispose([...values.values()]);
+      }
+      return strict;
+    };
+    for (const [key, params] of Object.entries(this.family.networks)) {
+      const values = byPrefix(`${key}/`);
       try {
         params.assign(values);
       } finally {
         tf.dispose([...values.values()]);
       }
     }
-    const s = ckpt.manifest.state as { step: number; rng: RngState; cursor: DataCursor; gOptIterations: number; dOptIterations: number };
+    const s = ckpt.manifest.state as { step: number; rng: RngState; cursor: { a: DataCursor; b: DataCursor | null } | DataCursor; optimizerIterations?: number[]; gOptIterations?: number; dOptIterations?: number; family?: Record<string, unknown> };
     this.step = s.step;
+    if (this.#ema) assignAll('ema/', (name) => this.#ema!.get(name), false);
     if (opts.weightsOnly) return;
-    this.gOpt.restore(s.gOptIterations, ckpt.tensors);
-    this.dOpt.restore(s.dOptIterations, ckpt.tensors);
+    const iterations = s.optimizerIterations ?? [s.gOptIterations ?? 0, s.dOptIterations ?? 0];
+    this.family.optimizers.forEach((opt, i) => opt.restore(iterations[i] ?? 0, ckpt.tensors));
+    if (this.family.stateTensors) {
+      const vars = new Map(this.family.stateTensors());
+      assignAll('state/', (name) => vars.get(name), false);
+    }
+    this.family.restoreState(s.family ?? {});
     this.#rng = new Rng(s.rng);
-    this.#cursor = { ...s.cursor };
-    this.#perm = this.#permutation(s.cursor.epoch);
+    this.#source.cursor = s.cursor;
   }
 
   dispose(): void {
-    this.G.params.dispose();
-    this.D.params.dispose();
-    this.gOpt.dispose();
-    this.dOpt.dispose();
-    this.#fixedZ.dispose();
+    this.family.dispose();
+    tf.dispose([this.#fixed.z, ...(this.#fixed.a ? [this.#fixed.a] : []), ...(this.#fixed.b ? [this.#fixed.b] : [])]);
+    if (this.#ema) for (const v of this.#ema.values()) v.dispose();
   }
-}
-
-function globalNorm(grads: Record<string, tf.Tensor>): tf.Scalar {
-  return tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
 }
