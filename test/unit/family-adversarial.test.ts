@@ -48,15 +48,14 @@ function coverage(trainer: GanTrainer) {
 }
 
 for (const family of FAMILIES) {
-  test(`${family} learns ring-of-8: modes covered rises`, () => {
+  test(`${family} learns ring-of-8: modes covered rises`, (t) => {
     const over: Record<string, Record<string, unknown>> = { wgan: { optimizer: { g: { lr: 5e-4 }, d: { lr: 5e-4 } } } };
     const trainer = new GanTrainer(ringConfig(family, over[family]), ring);
     const beforeCov = coverage(trainer);
     for (let i = 0; i < 500; i++) trainer.trainStep(false);
     const afterCov = coverage(trainer);
     trainer.dispose();
-    test.diagnostic?.(`${family}: modes ${beforeCov.modesCovered} → ${afterCov.modesCovered}, good share ${beforeCov.goodShare.toFixed(3)} → ${afterCov.goodShare.toFixed(3)}`);
-    console.log(`# ${family}: modes ${beforeCov.modesCovered} → ${afterCov.modesCovered}, good ${beforeCov.goodShare.toFixed(3)} → ${afterCov.goodShare.toFixed(3)}`);
+    t.diagnostic(`${family}: modes covered ${beforeCov.modesCovered} → ${afterCov.modesCovered}, share within 3σ ${beforeCov.goodShare.toFixed(3)} → ${afterCov.goodShare.toFixed(3)}`);
     assert.ok(afterCov.modesCovered >= 4, `${family} covers only ${afterCov.modesCovered} of 8 modes after 500 steps`);
     assert.ok(afterCov.modesCovered > beforeCov.modesCovered);
   });

@@ -10,6 +10,9 @@ import { fsyncDir, sha256, writeFileDurable } from '../util/atomic-fs.ts';
 export const CHECKPOINT_FORMAT = 'gan-studio-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 const DIR_RE = /^step-(\d{9})$/;
+/** the previous folder of a step being replaced, while the new one is renamed into place */
+const TRASH_SUFFIX = '-old';
+const TRASH_RE = /^\.tmp-(step-\d{9})-.*-old$/;
 
 export interface TensorEntry {
   name: string;
@@ -30,6 +33,36 @@ export interface CheckpointManifest {
   bytes: number;
 }
 
+/**
+ * The file operations `writeCheckpoint` performs, in this order. Production uses the real ones;
+ * tests swap in failing ones to show that a failure at any operation leaves a loadable checkpoint
+ * (RELIABILITY E4) and that a full disk surfaces as ENOSPC (E5).
+ */
+export interface CheckpointFs {
+  mkdir(dir: string, recursive: boolean): Promise<void>;
+  /** write one file and fsync it */
+  writeFileDurable(file: string, data: Uint8Array | string): Promise<void>;
+  fsyncDir(dir: string): Promise<void>;
+  exists(p: string): Promise<boolean>;
+  rename(from: string, to: string): Promise<void>;
+  /** recursive, and no error when it is already gone */
+  rm(p: string): Promise<void>;
+}
+
+export const nodeCheckpointFs: CheckpointFs = {
+  mkdir: async (dir, recursive) => {
+    await fsp.mkdir(dir, { recursive });
+  },
+  writeFileDurable,
+  fsyncDir,
+  exists: (p) => fsp.stat(p).then(
+    () => true,
+    () => false,
+  ),
+  rename: (from, to) => fsp.rename(from, to),
+  rm: (p) => fsp.rm(p, { recursive: true, force: true }),
+};
+
 export function checkpointDirName(step: number): string {
   return `step-${String(step).padStart(9, '0')}`;
 }
@@ -40,8 +73,9 @@ export async function writeCheckpoint(
   kind: CheckpointManifest['kind'],
   tensors: TensorEntry[],
   state: Record<string, unknown>,
+  fs: CheckpointFs = nodeCheckpointFs,
 ): Promise<{ dir: string; bytes: number; sha256: string }> {
-  await fsp.mkdir(checkpointsDir, { recursive: true });
+  await fs.mkdir(checkpointsDir, true);
   let total = 0;
   for (const t of tensors) total += t.data.length;
   const blob = new Float32Array(total);
@@ -60,24 +94,27 @@ export async function writeCheckpoint(
 
   const finalDir = path.join(checkpointsDir, checkpointDirName(step));
   const tmpDir = path.join(checkpointsDir, `.tmp-${checkpointDirName(step)}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
-  await fsp.mkdir(tmpDir);
+  const trash = `${tmpDir}${TRASH_SUFFIX}`;
+  let movedAside = false;
+  await fs.mkdir(tmpDir, false);
   try {
-    await writeFileDurable(path.join(tmpDir, 'tensors.bin'), bytes);
-    await writeFileDurable(path.join(tmpDir, 'manifest.json'), JSON.stringify(manifest));
-    await fsyncDir(tmpDir);
+    await fs.writeFileDurable(path.join(tmpDir, 'tensors.bin'), bytes);
+    await fs.writeFileDurable(path.join(tmpDir, 'manifest.json'), JSON.stringify(manifest));
+    await fs.fsyncDir(tmpDir);
     // A checkpoint of the same step (e.g. a stop right after a periodic save) is replaced whole.
-    const existing = await fsp.stat(finalDir).catch(() => null);
-    if (existing) {
-      const trash = `${tmpDir}-old`;
-      await fsp.rename(finalDir, trash);
-      await fsp.rename(tmpDir, finalDir);
-      await fsp.rm(trash, { recursive: true, force: true });
+    if (await fs.exists(finalDir)) {
+      await fs.rename(finalDir, trash);
+      movedAside = true;
+      await fs.rename(tmpDir, finalDir);
+      await fs.rm(trash);
     } else {
-      await fsp.rename(tmpDir, finalDir);
+      await fs.rename(tmpDir, finalDir);
     }
-    await fsyncDir(checkpointsDir);
+    await fs.fsyncDir(checkpointsDir);
   } catch (err) {
-    await fsp.rm(tmpDir, { recursive: true, force: true });
+    await fs.rm(tmpDir);
+    // Failed between the two renames: put the old checkpoint of this step back.
+    if (movedAside && !(await fs.exists(finalDir))) await fs.rename(trash, finalDir).catch(() => undefined);
     throw err;
   }
   return { dir: finalDir, bytes: bytes.byteLength, sha256: hash };
@@ -124,9 +161,25 @@ export async function listCheckpointDirs(checkpointsDir: string): Promise<{ step
     .sort((a, b) => b.step - a.step);
 }
 
+/**
+ * A process that died between the two renames of a replace left the old folder of that step as
+ * `.tmp-step-N-…-old` and no `step-N`: rename it back, so neither the loader nor the next prune
+ * loses that step's checkpoint.
+ */
+export async function recoverInterruptedReplace(checkpointsDir: string): Promise<void> {
+  for (const n of await fsp.readdir(checkpointsDir).catch(() => [] as string[])) {
+    const m = TRASH_RE.exec(n);
+    if (!m) continue;
+    const finalDir = path.join(checkpointsDir, m[1]!);
+    if (await nodeCheckpointFs.exists(finalDir)) continue;
+    await fsp.rename(path.join(checkpointsDir, n), finalDir).catch(() => undefined);
+  }
+}
+
 /** The newest checkpoint that verifies, with the reasons older ones were skipped. */
 export async function loadLatestGoodCheckpoint(checkpointsDir: string, maxStep = Infinity): Promise<{ checkpoint: LoadedCheckpoint | null; skipped: string[] }> {
   const skipped: string[] = [];
+  await recoverInterruptedReplace(checkpointsDir);
   for (const { step, dir } of await listCheckpointDirs(checkpointsDir)) {
     if (step > maxStep) continue;
     try {
@@ -140,6 +193,7 @@ export async function loadLatestGoodCheckpoint(checkpointsDir: string, maxStep =
 
 /** Keeps the newest `keep` checkpoints; returns the steps removed. Also clears stale temp folders. */
 export async function pruneCheckpoints(checkpointsDir: string, keep: number): Promise<number[]> {
+  await recoverInterruptedReplace(checkpointsDir);
   const dirs = await listCheckpointDirs(checkpointsDir);
   const removed: number[] = [];
   for (const { step, dir } of dirs.slice(keep)) {

@@ -9,11 +9,28 @@ import { toErrorData } from '../../common/errors.ts';
 import { selectBackend } from './backend.ts';
 import { loadDatasetCache } from '../datasets/cache.ts';
 import { GanTrainer, type StepStats } from './gan-trainer.ts';
-import { loadLatestGoodCheckpoint, pruneCheckpoints, writeCheckpoint } from './checkpoint.ts';
+import { trainingDataFromCache } from './data-source.ts';
+import { loadLatestGoodCheckpoint, nodeCheckpointFs, pruneCheckpoints, writeCheckpoint, type CheckpointFs } from './checkpoint.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
 
 const KEEP_CHECKPOINTS = 3;
 const HEARTBEAT_MS = 1000;
+
+// Fault injection for tests of RELIABILITY E5, read nowhere else: the first disk write (sample or
+// checkpoint) at each listed step fails once with ENOSPC, as a full disk would; a checkpoint's
+// tensors.bin is left half written first. Unset in normal use.
+const faultDiskFullAt = new Set((process.env.GAN_STUDIO_FAULT_ENOSPC_AT_STEP ?? '').split(',').filter(Boolean).map(Number));
+const injectedDiskFull = () => Object.assign(new Error('ENOSPC: no space left on device, write (injected by GAN_STUDIO_FAULT_ENOSPC_AT_STEP)'), { code: 'ENOSPC' });
+function checkpointFsAt(step: number): CheckpointFs {
+  if (!faultDiskFullAt.delete(step)) return nodeCheckpointFs;
+  return {
+    ...nodeCheckpointFs,
+    async writeFileDurable(file, data) {
+      await fsp.writeFile(file, data.slice(0, Math.floor(data.length / 2)));
+      throw injectedDiskFull();
+    },
+  };
+}
 
 interface Port {
   send(message: TrainerToHost): void;
@@ -102,7 +119,7 @@ async function run(msg: Extract<HostToTrainer, { type: 'start' }>): Promise<void
   const { config, runDir } = msg;
   const { tf, report } = await selectBackend(config.backend);
   const data = await loadDatasetCache(msg.dataset.dir);
-  const trainer = new GanTrainer(config, { images: data.images, count: data.manifest.count, height: data.manifest.height, width: data.manifest.width, channels: data.manifest.channels });
+  const trainer = new GanTrainer(config, trainingDataFromCache(data));
   const checkpointsDir = path.join(runDir, 'checkpoints');
   const samplesDir = path.join(runDir, 'samples');
   await fsp.mkdir(samplesDir, { recursive: true });
@@ -125,31 +142,49 @@ async function run(msg: Extract<HostToTrainer, { type: 'start' }>): Promise<void
   let windowStart = performance.now();
   let lastSample = -Infinity;
 
-  const writeSample = async (step: number) => {
-    const grid = trainer.sampleGrid();
-    const png = await sharp(grid.pixels, { raw: { width: grid.width, height: grid.height, channels: grid.channels as 1 | 3 } }).png().toBuffer();
-    const file = path.join(samplesDir, `step-${String(step).padStart(9, '0')}.png`);
-    await writeFileAtomic(file, png);
-    send({ type: 'sample', step, file });
-    lastSample = performance.now();
+  /**
+   * Disk full (RELIABILITY E5): on ENOSPC the run pauses with a clear reason, earlier checkpoints
+   * stay, and the write is tried again on resume. False when the run was stopped instead.
+   */
+  const retryWhileDiskFull = async (what: string, write: () => Promise<void>): Promise<boolean> => {
+    for (;;) {
+      try {
+        await write();
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+        const reason = `the disk is full: the ${what} at step ${trainer.step} could not be written (${(err as Error).message}); free space, then resume`;
+        if (control.stop) {
+          log('error', reason);
+          return false;
+        }
+        control.paused = true;
+        await waitWhilePaused(trainer.step, reason);
+        if (control.stop) return false;
+      }
+    }
   };
 
+  const writeSample = async (step: number): Promise<boolean> =>
+    msg.dryRun ||
+    retryWhileDiskFull('sample image', async () => {
+      const grid = trainer.sampleGrid();
+      const png = await sharp(grid.pixels, { raw: { width: grid.width, height: grid.height, channels: grid.channels as 1 | 3 } }).png().toBuffer();
+      const file = path.join(samplesDir, `step-${String(step).padStart(9, '0')}.png`);
+      if (faultDiskFullAt.delete(step)) throw injectedDiskFull();
+      await writeFileAtomic(file, png);
+      send({ type: 'sample', step, file });
+      lastSample = performance.now();
+    });
+
   const checkpoint = async (kind: 'periodic' | 'final' | 'stop'): Promise<boolean> => {
+    if (msg.dryRun) return true;
     const snap = trainer.snapshot();
-    try {
-      const written = await writeCheckpoint(checkpointsDir, trainer.step, kind, snap.tensors, snap.state);
+    return retryWhileDiskFull('checkpoint', async () => {
+      const written = await writeCheckpoint(checkpointsDir, trainer.step, kind, snap.tensors, snap.state, checkpointFsAt(trainer.step));
       const pruned = await pruneCheckpoints(checkpointsDir, KEEP_CHECKPOINTS);
       send({ type: 'checkpoint', step: trainer.step, dir: written.dir, bytes: written.bytes, sha256: written.sha256, kind, pruned });
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
-        // Disk full (RELIABILITY E5): keep the earlier checkpoints, pause, tell the user.
-        control.paused = true;
-        await waitWhilePaused(trainer.step, `the disk is full: checkpoint at step ${trainer.step} could not be written (${(err as Error).message}); free space, then resume`);
-        return false;
-      }
-      throw err;
-    }
+    });
   };
 
   const flush = () => {
@@ -157,16 +192,17 @@ async function run(msg: Extract<HostToTrainer, { type: 'start' }>): Promise<void
     const secs = (performance.now() - windowStart) / 1000;
     const imgPerSec = (window.length * batchSize) / Math.max(secs, 1e-9);
     const last = window[window.length - 1];
-    const mean = (f: (s: StepStats) => number) => window.reduce((a, s) => a + f(s), 0) / window.length;
-    const rows: ScalarRow[] = [
-      { step: last.step, tag: 'loss/g', value: mean((s) => s.gLoss) },
-      { step: last.step, tag: 'loss/d', value: mean((s) => s.dLoss) },
-      { step: last.step, tag: 'd/real', value: mean((s) => s.dReal) },
-      { step: last.step, tag: 'd/fake', value: mean((s) => s.dFake) },
-      { step: last.step, tag: 'perf/img_per_sec', value: imgPerSec },
-    ];
-    if (last.gGradNorm !== undefined) rows.push({ step: last.step, tag: 'grad/g_norm', value: last.gGradNorm });
-    if (last.dGradNorm !== undefined) rows.push({ step: last.step, tag: 'grad/d_norm', value: last.dGradNorm });
+    // Every tag the family reported: the window's mean, except gradient norms, which are only
+    // measured on the step that ends the window.
+    const rows: ScalarRow[] = [];
+    const tags = new Set(window.flatMap((s) => Object.keys(s.scalars)));
+    for (const tag of tags) {
+      const values = window.map((s) => s.scalars[tag]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+      if (values.length === 0) continue;
+      const value = tag.startsWith('grad/') ? values[values.length - 1] : values.reduce((a, b) => a + b, 0) / values.length;
+      rows.push({ step: last.step, tag, value });
+    }
+    rows.push({ step: last.step, tag: 'perf/img_per_sec', value: imgPerSec });
     send({ type: 'progress', step: last.step, totalSteps: steps, imgPerSec, rows });
     window = [];
     windowStart = performance.now();
