@@ -9,7 +9,16 @@ export const BUILTIN_MNIST_ID = 'builtin:mnist';
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 
-export function builtinMnistArrays(): { arrays: DatasetArrays & { images: Uint8Array; labels: Uint8Array }; manifest: NewDatasetManifest } {
+type BuiltinMnist = { arrays: DatasetArrays & { images: Uint8Array; labels: Uint8Array }; manifest: NewDatasetManifest };
+let memo: BuiltinMnist | null = null;
+
+/** The digits as a dataset cache's arrays. Parsed once per process (21 MB of JSON); treat as read-only. */
+export function builtinMnistArrays(): BuiltinMnist {
+  memo ??= parseBuiltinMnist();
+  return { arrays: memo.arrays, manifest: { ...memo.manifest, createdAt: Date.now() } };
+}
+
+function parseBuiltinMnist(): BuiltinMnist {
   const require = createRequire(import.meta.url);
   const perDigit: number[][] = [];
   for (let d = 0; d < 10; d++) perDigit.push((require(`mnist/src/digits/${d}.json`) as { data: number[] }).data);

@@ -9,6 +9,7 @@ import type { Db } from '../db/database.ts';
 import { getDataset, getDatasetDir, upsertDataset } from '../db/datasets-repo.ts';
 import { builtinMnistArrays } from '../datasets/builtin-mnist.ts';
 import { GRID_OF_25, RING_OF_8, samplePointMixture, type PointMixture } from '../datasets/builtin-points.ts';
+import { BUILTIN_TRANSLATION_DATASETS, mnistEdgesPairs, mnistThickUnpaired, type BuiltinTranslationDataset } from '../datasets/builtin-translation.ts';
 import { loadDatasetCache, readDatasetManifest, writeDatasetCache, type DatasetArrays, type DatasetManifest, type NewDatasetManifest } from '../datasets/cache.ts';
 import { tileImages, type GridImage } from '../util/image-grid.ts';
 import { renderPointsPlot } from '../trainer/points-plot.ts';
@@ -38,7 +39,28 @@ function pointsDataset(mix: PointMixture): BuiltinDataset {
   };
 }
 
-export const BUILTIN_DATASETS: BuiltinDataset[] = [{ id: 'builtin:mnist', revision: 1, make: builtinMnistArrays }, pointsDataset(RING_OF_8), pointsDataset(GRID_OF_25)];
+function translationDataset(meta: BuiltinTranslationDataset): BuiltinDataset {
+  return {
+    id: meta.id,
+    revision: 1,
+    make() {
+      const base = { id: meta.id, name: meta.name, kind: 'builtin' as const, layout: meta.layout, description: meta.description, width: 28, height: 28, channels: 1 as const, classNames: null, classCounts: null, source: 'derived from the built-in MNIST digits', createdAt: Date.now() };
+      if (meta.layout === 'paired') {
+        const p = mnistEdgesPairs();
+        return { arrays: { images: p.a, imagesB: p.b, labels: null }, manifest: { ...base, count: p.count } };
+      }
+      const u = mnistThickUnpaired();
+      return { arrays: { images: u.a, imagesB: u.b, labels: null }, manifest: { ...base, count: u.count, countB: u.countB } };
+    },
+  };
+}
+
+export const BUILTIN_DATASETS: BuiltinDataset[] = [
+  { id: 'builtin:mnist', revision: 1, make: builtinMnistArrays },
+  pointsDataset(RING_OF_8),
+  pointsDataset(GRID_OF_25),
+  ...BUILTIN_TRANSLATION_DATASETS.map(translationDataset),
+];
 
 export function datasetFolderName(id: string): string {
   return id.replace(/[^A-Za-z0-9_-]/g, '-');
