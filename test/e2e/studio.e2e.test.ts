@@ -151,8 +151,9 @@ describe('GAN Studio in the browser', { timeout: 240_000 }, () => {
 
   it('opens on the Datasets page with MNIST, its preview and 10 class bars', async () => {
     await page.goto(launchUrl);
-    const row = page.locator(testid('dataset-row'), { hasText: 'MNIST' });
+    const row = page.locator(testid('dataset-row'), { hasText: 'MNIST digits' });
     await row.waitFor();
+    await row.click();
     await page.locator(testid('connection') + '[data-state="open"]').waitFor();
     assert.match((await page.textContent(testid('dataset-count'))) ?? '', /10,000/);
     const preview = page.locator(testid('dataset-preview'));
@@ -245,8 +246,13 @@ describe('GAN Studio in the browser', { timeout: 240_000 }, () => {
     await until('the stored curves', chartPoints, (n) => n > 0);
     await page.locator(testid('sample-image')).waitFor();
     await until('the stored sample to load', () => loadedWidth(testid('sample-image')), (w) => w > 0);
-    // a finished run has no controls
-    assert.equal(await page.locator(testid('run-stop')).count(), 0);
+    // a stopped run can be resumed from its last checkpoint; a completed one has no controls
+    if ((await row.getAttribute('data-status')) === 'stopped') {
+      assert.equal(await page.locator(testid('run-resume')).isEnabled(), true);
+      assert.equal(await page.locator(testid('run-stop')).isEnabled(), false);
+    } else {
+      assert.equal(await page.locator(testid('run-stop')).count(), 0);
+    }
     await shot('run-history');
   });
 

@@ -96,9 +96,9 @@ export function getDataset(db: ReadonlyDb, datasetId: string): DatasetSummary | 
   return row && toSummary(row);
 }
 
-/** Built-in datasets first, then by name. */
+/** Built-in datasets first, image datasets before the rest (MNIST leads), then by name. */
 export function listDatasets(db: ReadonlyDb): DatasetSummary[] {
-  return readStatement<DatasetRow>(db, `SELECT ${COLUMNS} FROM datasets ORDER BY kind = 'builtin' DESC, name COLLATE NOCASE, id`)
+  return readStatement<DatasetRow>(db, `SELECT ${COLUMNS} FROM datasets ORDER BY kind = 'builtin' DESC, layout = 'images' DESC, name COLLATE NOCASE, id`)
     .all()
     .map(toSummary);
 }
