@@ -3,9 +3,13 @@
 import type { DataContract, Family, RunConfig } from '../../common/config.ts';
 import type { Issue } from '../../common/errors.ts';
 import { DCGAN, LSGAN, WGAN, WGAN_GP } from './adversarial.ts';
+import { PIX2PIX } from './pix2pix.ts';
+import { CYCLEGAN } from './cyclegan.ts';
 import type { DataShape, DatasetLayout, FamilyDefinition } from './types.ts';
 
 export const FAMILY_DEFINITIONS: Partial<Record<Family, FamilyDefinition>> = {
+  pix2pix: PIX2PIX,
+  cyclegan: CYCLEGAN,
   dcgan: DCGAN,
   wgan: WGAN,
   'wgan-gp': WGAN_GP,
