@@ -196,7 +196,7 @@ export const FAMILY_INFO: Record<Family, FamilyInfo> = {
     label: 'Conditional GAN',
     summary: 'Labels go into G and D, so you choose the class of each sample (concatenation or a projection discriminator).',
     dataContract: 'conditional',
-    defaults: preset('cgan', {}),
+    defaults: preset('cgan', { architecture: { projection: true } }),
   },
   wgan: {
     id: 'wgan',
@@ -236,14 +236,17 @@ export const FAMILY_INFO: Record<Family, FamilyInfo> = {
     label: 'EBGAN',
     summary: 'Energy-based: D is an autoencoder whose reconstruction error is the energy, with a margin and the pulling-away term.',
     dataContract: 'unconditional',
-    defaults: preset('ebgan', { objective: 'energy', regularizers: { pullAway: 0.1 }, extras: { margin: 10 }, optimizer: { g: adam(2e-4), d: adam(2e-4) } }),
+    // margin 1: the energy is a per-pixel MSE on [-1, 1] images, where reconstructing nothing (all
+    // zeros) already scores E[x²] ≈ 0.8 on MNIST; the paper's m = 10 belongs to its summed scaling
+    defaults: preset('ebgan', { objective: 'energy', regularizers: { pullAway: 0.1 }, extras: { margin: 1 }, optimizer: { g: adam(2e-4), d: adam(2e-4) } }),
   },
   began: {
     id: 'began',
     label: 'BEGAN',
     summary: 'Boundary equilibrium: autoencoder D, a k_t controller balancing G and D, and a convergence measure M_global.',
     dataContract: 'unconditional',
-    defaults: preset('began', { objective: 'boundary-equilibrium', architecture: { gNorm: 'none', latentDim: 64 }, extras: { gamma: 0.5, lambdaK: 0.001 }, optimizer: { g: adam(1e-4, 0.5, 0.999), d: adam(1e-4, 0.5, 0.999) } }),
+    // G is the decoder (no batch norm, ELU), 64 wide to keep its full-resolution convs affordable; z ~ U[-1, 1] as in the paper
+    defaults: preset('began', { objective: 'boundary-equilibrium', architecture: { gNorm: 'none', latentDim: 64, gChannels: 64 }, tricks: { latent: 'uniform' }, extras: { gamma: 0.5, lambdaK: 0.001 }, optimizer: { g: adam(1e-4, 0.5, 0.999), d: adam(1e-4, 0.5, 0.999) } }),
   },
   sagan: {
     id: 'sagan',

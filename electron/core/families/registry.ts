@@ -3,6 +3,8 @@
 import type { DataContract, Family, RunConfig } from '../../common/config.ts';
 import type { Issue } from '../../common/errors.ts';
 import { DCGAN, LSGAN, WGAN, WGAN_GP } from './adversarial.ts';
+import { EBGAN } from './ebgan.ts';
+import { BEGAN } from './began.ts';
 import { PIX2PIX } from './pix2pix.ts';
 import { CYCLEGAN } from './cyclegan.ts';
 import type { DataShape, DatasetLayout, FamilyDefinition } from './types.ts';
@@ -14,6 +16,8 @@ export const FAMILY_DEFINITIONS: Partial<Record<Family, FamilyDefinition>> = {
   wgan: WGAN,
   'wgan-gp': WGAN_GP,
   lsgan: LSGAN,
+  ebgan: EBGAN,
+  began: BEGAN,
 };
 
 export function availableFamilies(): Family[] {
