@@ -5,141 +5,47 @@
 // Backend: on this machine class (2 cores, no GPU) a 28×28 DCGAN at batch 16 runs ~2.7 steps/s on
 // wasm while cpu needed over two minutes for its first step, so the run below forces wasm.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM, ROOT, StudioServer, TempDirs, launchBrowser, loadedWidth as imageWidth, shot as screenshot, testid, until } from './helpers.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = path.join(ROOT, 'bin/gan-studio.js');
-const ARTIFACTS = path.join(ROOT, 'test-artifacts/e2e');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const STEPS = 200;
 const BATCH = 16;
 
-let server: ChildProcess | null = null;
-let serverExited: Promise<void> = Promise.resolve();
+const server = new StudioServer();
+const temp = new TempDirs();
 let context: BrowserContext | null = null;
 let page: Page;
 let launchUrl = '';
 let origin = '';
 let runId = '';
-const tempDirs: string[] = [];
 /** CSP violations seen in any page load: console reports plus `securitypolicyviolation` events */
-const cspViolations: string[] = [];
-const pageErrors: string[] = [];
+let cspViolations: string[] = [];
+let pageErrors: string[] = [];
 
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
-
-/** Starts `gan-studio serve --json` and resolves with the launch URL from its `listening` line. */
-async function startServer(home: string): Promise<string> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--home', home, '--port', '0', '--json', '--no-open'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // its own process group, so after() can end the server and its trainer together
-    detached: true,
-  });
-  server = child;
-  serverExited = new Promise((resolve) => child.once('exit', () => resolve()));
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const lines = createInterface({ input: child.stdout! });
-  return await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not print its URL within 60 s\n${stderr}`)), 60_000);
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening\n${stderr}`)));
-    lines.on('line', (line) => {
-      try {
-        const msg = JSON.parse(line) as { type?: string; url?: string };
-        if (msg.type === 'listening' && msg.url) {
-          clearTimeout(timer);
-          resolve(msg.url);
-        }
-      } catch {
-        // not a JSON line
-      }
-    });
-  });
-}
-
-async function stopServer(): Promise<void> {
-  const child = server;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  // SIGINT lets the studio stop active runs with a final checkpoint; then the group is killed
-  child.kill('SIGINT');
-  const exited = await Promise.race([serverExited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
-  try {
-    process.kill(-child.pid!, 'SIGKILL');
-  } catch {
-    // the group is already gone
-  }
-  if (!exited) await serverExited;
-}
-
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
-const testid = (id: string) => `[data-testid="${id}"]`;
-
-/** Polls `probe` from Node until `ok` holds (page functions would need DOM types here). */
-async function until<T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await probe();
-  while (!ok(value)) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(value)})`);
-    await new Promise((r) => setTimeout(r, 100));
-    value = await probe();
-  }
-  return value;
-}
-
+const shot = (name: string) => screenshot(page, name);
 const numberAttr = async (selector: string, name: string): Promise<number> => Number(await page.getAttribute(selector, name));
 const chartPoints = () => numberAttr(testid('chart-loss'), 'data-points');
 const sampleStep = () => numberAttr(testid('sample-image'), 'data-step');
 /** naturalWidth of an image once it has loaded, else 0 */
-const loadedWidth = (selector: string) =>
-  page.locator(selector).evaluate((img) => {
-    const i = img as unknown as { complete: boolean; naturalWidth: number };
-    return i.complete ? i.naturalWidth : 0;
-  });
+const loadedWidth = (selector: string) => imageWidth(page, selector);
 
 describe('GAN Studio in the browser', { timeout: 240_000 }, () => {
   before(async () => {
     assert.ok(existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'run `npm run build:renderer` first');
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    launchUrl = await startServer(tempDir('gan-e2e-home-'));
+    launchUrl = await server.start(temp.make('gan-e2e-home-'));
     origin = new URL(launchUrl).origin;
-    context = await chromium.launchPersistentContext(tempDir('gan-e2e-chromium-'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
-    });
-    // bound functions survive reloads; the listener is installed before any page script runs
-    await context.exposeBinding('__reportCsp', (_source, text: string) => void cspViolations.push(text));
-    await context.addInitScript({
-      content: `document.addEventListener('securitypolicyviolation', (e) => window.__reportCsp(e.violatedDirective + ' blocked ' + (e.blockedURI || '(inline)')));`,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('console', (m: ConsoleMessage) => {
-      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const browser = await launchBrowser(temp.make('gan-e2e-chromium-'));
+    ({ context, page, cspViolations, pageErrors } = browser);
   });
 
   after(async () => {
     await context?.close().catch(() => {});
-    await stopServer();
-    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+    await server.stop();
+    temp.removeAll();
   });
 
   it('refuses a page request without the token', async () => {
@@ -175,9 +81,10 @@ describe('GAN Studio in the browser', { timeout: 240_000 }, () => {
     await page.click(testid('train-on-dataset'));
     await page.locator(testid('wizard-step-family')).waitFor();
     assert.match((await page.textContent(testid('family-summary'))) ?? '', /convolutional/i);
+    await page.check(testid('wizard-family-dcgan'));
     await shot('wizard-family');
-    await page.click(testid('wizard-next'));
-    await page.locator(testid('wizard-step-settings')).waitFor();
+    await page.click(testid('wizard-tab-training'));
+    await page.locator(testid('wizard-step-training')).waitFor();
     await page.fill(testid('field-batch-size'), '0');
     const err = page.locator(`${testid('field-error')}[data-field="schedule.batchSize"]`);
     await err.waitFor();
@@ -239,7 +146,9 @@ describe('GAN Studio in the browser', { timeout: 240_000 }, () => {
     await page.click(testid('nav-runs'));
     const row = page.locator(`${testid('run-row')}[data-run-id="${runId}"]`);
     await row.waitFor();
-    assert.ok(['stopped', 'completed'].includes((await row.getAttribute('data-status')) ?? ''));
+    // read before opening the run: the row leaves the page then
+    const status = (await row.getAttribute('data-status')) ?? '';
+    assert.ok(['stopped', 'completed'].includes(status));
     await shot('runs');
     await row.click();
     await page.locator(`${testid('run-page')}[data-run-id="${runId}"]`).waitFor();
@@ -247,7 +156,7 @@ describe('GAN Studio in the browser', { timeout: 240_000 }, () => {
     await page.locator(testid('sample-image')).waitFor();
     await until('the stored sample to load', () => loadedWidth(testid('sample-image')), (w) => w > 0);
     // a stopped run can be resumed from its last checkpoint; a completed one has no controls
-    if ((await row.getAttribute('data-status')) === 'stopped') {
+    if (status === 'stopped') {
       assert.equal(await page.locator(testid('run-resume')).isEnabled(), true);
       assert.equal(await page.locator(testid('run-stop')).isEnabled(), false);
     } else {

@@ -120,6 +120,15 @@ export class RunViewState {
     void this.#seriesVersion;
     return this.series(tag).values.at(-1) ?? null;
   }
+  /**
+   * Every tag with points, beyond the fixed ones, sorted (re-read when `seriesVersion` changes):
+   * family signals such as `began/m_global`, `cycle/loss` or `grad/g_norm`.
+   */
+  get otherTags(): string[] {
+    void this.#seriesVersion;
+    const core = new Set<string>(SCALAR_TAGS);
+    return [...this.#series.entries()].filter(([tag, s]) => !core.has(tag) && s.length > 0).map(([tag]) => tag).sort();
+  }
   series(tag: string): SeriesBuffer {
     let s = this.#series.get(tag);
     if (!s) this.#series.set(tag, (s = new SeriesBuffer()));
@@ -178,7 +187,7 @@ export class RunViewState {
       if (TERMINAL.includes(e.run.status)) void this.#refreshDetail();
       return;
     }
-    if (e.runId !== this.runId) return;
+    if (!('runId' in e) || e.runId !== this.runId) return;
     switch (e.type) {
       case 'run.progress':
         this.#progress = { step: e.step, totalSteps: e.totalSteps, imgPerSec: e.imgPerSec, etaSeconds: e.etaSeconds };

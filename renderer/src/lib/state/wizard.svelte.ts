@@ -1,98 +1,129 @@
-// New-run wizard state. The config is validated on every edit with the same resolver the core
-// uses (electron/common/config.ts), so the wizard shows exactly the errors the core would raise.
+// New-run wizard state. The user edits a whole config, starting from the family preset; what is
+// sent is only what differs from that preset plus dataset, family, seed and backend, and the core
+// fills in the rest. Every edit is validated with the resolver the core uses
+// (electron/common/config.ts) and, a moment later, by the core itself through `runs.estimate`
+// (its family checks), so the wizard shows exactly the errors the core would raise, at their fields.
 import type { DatasetSummary, MethodOutput, RunDetail } from '../../../../electron/common/api.ts';
 import { FAMILY_INFO, randomSeed, resolveRunConfig, type BackendChoice, type Family, type RunConfig } from '../../../../electron/common/config.ts';
 import type { Issue } from '../../../../electron/common/errors.ts';
+import { diffConfig, mergeConfig, pickSections } from '../config-diff.ts';
 import type { Api } from '../context.ts';
 import { asApiError, issuesOf } from '../errors.ts';
+import { familyKnobs, familyMismatch, recommend, type FamilyKnobs, type Recommendation } from '../family-guide.ts';
 
 export type MemoryEstimate = MethodOutput<'runs.estimate'>;
-
+export type DryRunResult = MethodOutput<'runs.dryRun'>;
+export type DatasetPreview = MethodOutput<'datasets.preview'>;
 export type FamilyOption = MethodOutput<'system.info'>['families'][number];
 
-export const WIZARD_STEPS = ['dataset', 'family', 'settings', 'review'] as const;
+export const WIZARD_STEPS = ['dataset', 'family', 'model', 'training', 'review'] as const;
 export type WizardStep = (typeof WIZARD_STEPS)[number];
 
-/** Which step owns each config path, to send the user back to the right one. */
+/** The parts of a config that follow the family preset. */
+export const SETTING_SECTIONS = ['architecture', 'objective', 'regularizers', 'tricks', 'extras', 'optimizer', 'schedule'] as const;
+export type Settings = Pick<RunConfig, (typeof SETTING_SECTIONS)[number]>;
+
+/** Which step owns each config path, to send the user to the right one. */
 const STEP_OF_PATH: [prefix: string, step: WizardStep][] = [
   ['dataset', 'dataset'],
   ['family', 'family'],
+  ['architecture', 'model'],
+  ['objective', 'model'],
+  ['regularizers', 'model'],
+  ['extras', 'model'],
+  ['tricks', 'training'],
+  ['optimizer', 'training'],
+  ['schedule', 'training'],
+  ['seed', 'training'],
+  ['backend', 'training'],
+  ['name', 'training'],
 ];
 
-/** The subset of the config the wizard edits; the core fills the rest from the family preset. */
+export function stepOfPath(path: string): WizardStep {
+  return STEP_OF_PATH.find(([prefix]) => path === prefix || path.startsWith(`${prefix}.`))?.[1] ?? 'review';
+}
+
+/** The fields outside the preset; the family is changed through `setFamily`. */
 export interface WizardFields {
   name: string;
   dataset: string;
-  family: Family;
-  steps: number | null;
-  batchSize: number | null;
-  gLr: number | null;
-  dLr: number | null;
   seed: number | null;
   backend: BackendChoice;
 }
 
-function defaultFields(family: Family = 'dcgan'): WizardFields {
+export type DryRunState =
+  | { status: 'idle' }
+  | { status: 'running'; key: string; startedAt: number }
+  | { status: 'done'; key: string; result: DryRunResult; steps: number }
+  | { status: 'error'; key: string; code: string; message: string };
+
+const DRY_RUN_STEPS = 3;
+const CHECK_DELAY_MS = 300;
+
+function presetSettings(family: Family): Settings {
   const d = FAMILY_INFO[family].defaults;
-  return {
-    name: '',
-    dataset: '',
-    family,
-    steps: d.schedule.steps,
-    batchSize: d.schedule.batchSize,
-    gLr: d.optimizer.g.lr,
-    dLr: d.optimizer.d.lr,
-    seed: randomSeed(),
-    backend: d.backend,
-  };
+  return structuredClone({ architecture: d.architecture, objective: d.objective, regularizers: d.regularizers, tricks: d.tricks, extras: d.extras, optimizer: d.optimizer, schedule: d.schedule });
 }
 
-/** The partial config sent to runs.start. Empty number fields are sent as null so they fail validation by name. */
-export function partialConfig(f: WizardFields): Record<string, unknown> {
-  const config: Record<string, unknown> = {
-    dataset: f.dataset,
-    family: f.family,
-    schedule: { steps: f.steps, batchSize: f.batchSize },
-    optimizer: { g: { lr: f.gLr }, d: { lr: f.dLr } },
-    seed: f.seed,
-    backend: f.backend,
-  };
-  const name = f.name.trim();
-  if (name) config.name = name;
-  return config;
-}
+type Validation = { config: RunConfig | null; issues: Issue[] };
 
-type Validation = { config: RunConfig; issues: Issue[] } | { config: null; issues: Issue[] };
-
-function validate(partial: Record<string, unknown>): Validation {
+function validate(partial: Record<string, unknown>, family: FamilyOption | null, dataset: DatasetSummary | null): Validation {
+  const issues: Issue[] = [];
+  let config: RunConfig | null = null;
   try {
-    return { config: resolveRunConfig(partial, () => 0), issues: [] };
+    config = resolveRunConfig(partial, () => 0);
   } catch (err) {
     const apiErr = asApiError(err);
-    const issues = issuesOf(apiErr);
-    return { config: null, issues: issues.length ? issues : [{ path: '(root)', message: apiErr.message }] };
+    const found = issuesOf(apiErr);
+    issues.push(...(found.length ? found : [{ path: '(root)', message: apiErr.message }]));
   }
+  if (family && !family.available) issues.push({ path: 'family', message: `${family.label} is not in this build yet.` });
+  else {
+    const mismatch = family ? familyMismatch(family.id, dataset) : null;
+    if (mismatch) issues.push({ path: 'family', message: mismatch });
+  }
+  return { config: issues.length ? null : config, issues };
 }
 
 export class WizardState {
   #api: Api;
   #step = $state<WizardStep>('dataset');
-  #fields = $state<WizardFields>(defaultFields());
+  #family = $state<Family>('dcgan');
+  /** true once the user picked a family (or a preset), so dataset changes stop re-recommending */
+  #familyChosen = false;
+  #fields = $state<WizardFields>({ name: '', dataset: '', seed: randomSeed(), backend: 'auto' });
+  #settings = $state<Settings>(presetSettings('dcgan'));
   #datasets = $state.raw<DatasetSummary[]>([]);
   #families = $state.raw<FamilyOption[]>([]);
+  #previews = $state.raw<Record<string, DatasetPreview>>({});
   #loading = $state(false);
   #starting = $state(false);
-  /** errors the core returned for the last start, shown until the next edit */
+  /** issues the core returned (estimate or start) for the partial config keyed by `#serverIssuesFor` */
   #serverIssues = $state.raw<Issue[]>([]);
-  #serverIssuesFor = '';
+  #serverIssuesFor = $state('');
   #estimate = $state.raw<MemoryEstimate | null>(null);
-  #estimateFor = '';
+  #estimateFor = $state('');
+  #checkTimer: ReturnType<typeof setTimeout> | undefined;
+  #dryRun = $state.raw<DryRunState>({ status: 'idle' });
+  #dryRunToken = 0;
 
-  #partial = $derived(partialConfig(this.#fields));
-  #validation = $derived(validate(this.#partial));
+  #selectedDataset = $derived(this.#datasets.find((d) => d.id === this.#fields.dataset) ?? null);
+  #selectedFamily = $derived(this.#families.find((f) => f.id === this.#family) ?? null);
+  #partial = $derived.by(() => {
+    const f = this.#fields;
+    const config: Record<string, unknown> = { dataset: f.dataset, family: this.#family };
+    Object.assign(config, diffConfig(this.#settings, FAMILY_INFO[this.#family].defaults) ?? {});
+    config.seed = f.seed;
+    config.backend = f.backend;
+    const name = f.name.trim();
+    if (name) config.name = name;
+    return config;
+  });
+  #key = $derived(JSON.stringify(this.#partial));
+  #validation = $derived(validate(this.#partial, this.#selectedFamily, this.#selectedDataset));
   #issues = $derived.by(() => {
     const live = this.#validation.issues;
-    const server = JSON.stringify(this.#partial) === this.#serverIssuesFor ? this.#serverIssues : [];
+    const server = this.#key === this.#serverIssuesFor ? this.#serverIssues : [];
     return [...live, ...server.filter((s) => !live.some((l) => l.path === s.path && l.message === s.message))];
   });
 
@@ -100,9 +131,16 @@ export class WizardState {
     this.#api = api;
   }
 
-  /** Editable fields; bind form inputs to these. */
+  /** Name, dataset, seed and backend; bind form inputs to these. */
   get fields(): WizardFields {
     return this.#fields;
+  }
+  /** Everything the family preset sets; bind form inputs to these. */
+  get settings(): Settings {
+    return this.#settings;
+  }
+  get family(): Family {
+    return this.#family;
   }
   get step(): WizardStep {
     return this.#step;
@@ -122,6 +160,7 @@ export class WizardState {
   get starting(): boolean {
     return this.#starting;
   }
+  /** what runs.start receives */
   get partial(): Record<string, unknown> {
     return this.#partial;
   }
@@ -139,35 +178,51 @@ export class WizardState {
     return this.valid && !this.#starting;
   }
   get selectedDataset(): DatasetSummary | null {
-    return this.#datasets.find((d) => d.id === this.#fields.dataset) ?? null;
+    return this.#selectedDataset;
   }
   get selectedFamily(): FamilyOption | null {
-    return this.#families.find((f) => f.id === this.#fields.family) ?? null;
+    return this.#selectedFamily;
+  }
+  get recommendation(): Recommendation | null {
+    return recommend(this.#selectedDataset);
+  }
+  /** the knobs the chosen family has on the chosen data */
+  get knobs(): FamilyKnobs {
+    return familyKnobs(this.#family, this.#selectedDataset?.layout ?? null);
+  }
+  get preview(): DatasetPreview | null {
+    return this.#previews[this.#fields.dataset] ?? null;
+  }
+  /** the family preset's value at a config path, e.g. `optimizer.d.lr` */
+  presetValue(path: string): unknown {
+    return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), FAMILY_INFO[this.#family].defaults);
+  }
+  /** whether the user changed this path from the family preset */
+  isChanged(path: string): boolean {
+    return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), this.#partial) !== undefined;
   }
 
-  /** the core's memory estimate of the current config (RELIABILITY F4), once asked for */
+  /** the core's memory estimate of the current config (RELIABILITY F4), once it answered */
   get estimate(): MemoryEstimate | null {
-    return JSON.stringify(this.#partial) === this.#estimateFor ? this.#estimate : null;
+    return this.#key === this.#estimateFor ? this.#estimate : null;
   }
 
-  /** Asks the core for the memory estimate of the current (valid) config. */
-  async refreshEstimate(): Promise<void> {
-    if (!this.#validation.config) return;
-    const key = JSON.stringify(this.#partial);
-    try {
-      const est = await this.#api.call('runs.estimate', { config: this.#partial }, { quiet: true });
-      if (key === JSON.stringify(this.#partial)) {
-        this.#estimate = est;
-        this.#estimateFor = key;
-      }
-    } catch {
-      // the review shows no estimate; starting reports any real problem
-    }
+  get dryRun(): DryRunState {
+    return this.#dryRun;
+  }
+  /** whether the last dry run measured exactly the current config */
+  get dryRunCurrent(): boolean {
+    const d = this.#dryRun;
+    return d.status !== 'idle' && d.key === this.#key;
   }
 
   /** Messages for one config path, e.g. `schedule.batchSize`. */
   issuesAt(path: string): string[] {
     return this.#issues.filter((i) => i.path === path).map((i) => i.message);
+  }
+  /** Issues owned by one step (for the stepper's marks). */
+  issuesOn(step: WizardStep): Issue[] {
+    return this.#issues.filter((i) => stepOfPath(i.path) === step);
   }
 
   async load(datasetId: string | null): Promise<void> {
@@ -178,14 +233,77 @@ export class WizardState {
       this.#families = info.families;
       const preset = datasetId && datasets.some((d) => d.id === datasetId) ? datasetId : null;
       if (preset) {
-        this.#fields.dataset = preset;
+        this.selectDataset(preset);
         this.#step = 'family';
       } else if (!this.#fields.dataset && datasets[0]) {
-        this.#fields.dataset = datasets[0].id;
+        this.selectDataset(datasets[0].id);
       }
     } finally {
       this.#loading = false;
     }
+  }
+
+  selectDataset(id: string): void {
+    this.#fields.dataset = id;
+    if (!this.#familyChosen) this.applyRecommendation(false);
+    void this.#loadPreview(id);
+  }
+
+  async #loadPreview(id: string): Promise<void> {
+    if (this.#previews[id]) return;
+    try {
+      const preview = await this.#api.call('datasets.preview', { datasetId: id, count: 64 }, { quiet: true });
+      this.#previews = { ...this.#previews, [id]: preview };
+    } catch {
+      // the step shows no preview; the dataset is still usable
+    }
+  }
+
+  /** Switches to the recommended family (and DiffAugment for small datasets). */
+  applyRecommendation(chosen = true): void {
+    const rec = this.recommendation;
+    if (!rec) return;
+    const usable = rec.families.find((f) => this.#families.find((o) => o.id === f)?.available ?? this.#families.length === 0);
+    if (usable) this.setFamily(usable, chosen);
+    if (rec.diffAugment && this.#settings.tricks.diffAugment.length === 0) this.#settings.tricks.diffAugment = ['translation', 'cutout', 'color'];
+  }
+
+  /**
+   * Switches family: its preset replaces the architecture, objective, regulariser, extra and
+   * optimizer settings; the user's trick and schedule changes carry over where the family has them.
+   */
+  setFamily(family: Family, chosen = true): void {
+    if (chosen) this.#familyChosen = true;
+    if (family === this.#family) return;
+    const changed = diffConfig($state.snapshot(this.#settings), FAMILY_INFO[this.#family].defaults);
+    const keep = pickSections(changed, ['tricks', 'schedule']);
+    if (!familyKnobs(family, this.#selectedDataset?.layout ?? null).targets && keep.tricks) {
+      const { labelSmoothing: _s, labelFlip: _f, ...rest } = keep.tricks as Record<string, unknown>;
+      keep.tricks = rest;
+    }
+    this.#family = family;
+    this.#settings = mergeConfig(presetSettings(family), keep);
+  }
+
+  /** Back to the family preset for the given sections (all when omitted). */
+  resetSettings(sections: readonly (keyof Settings)[] = SETTING_SECTIONS): void {
+    const preset = presetSettings(this.#family);
+    for (const s of sections) (this.#settings as Record<string, unknown>)[s] = preset[s];
+  }
+
+  /** Loads a saved (partial) config into the wizard. */
+  applyConfig(config: Record<string, unknown>): void {
+    const family = config.family as Family;
+    this.#familyChosen = true;
+    this.#family = family;
+    this.#settings = mergeConfig(presetSettings(family), structuredClone(pickSections(config, SETTING_SECTIONS)));
+    if (typeof config.dataset === 'string') {
+      this.#fields.dataset = config.dataset;
+      void this.#loadPreview(config.dataset);
+    }
+    this.#fields.seed = typeof config.seed === 'number' ? config.seed : randomSeed();
+    this.#fields.backend = (config.backend as BackendChoice | undefined) ?? 'auto';
+    this.#fields.name = typeof config.name === 'string' ? config.name : '';
   }
 
   goTo(step: WizardStep): void {
@@ -202,11 +320,63 @@ export class WizardState {
     this.#fields.seed = randomSeed();
   }
 
+  /** Asks the core to check the current config a moment after the last edit (memory + family checks). */
+  scheduleCheck(): () => void {
+    clearTimeout(this.#checkTimer);
+    this.#checkTimer = setTimeout(() => void this.refreshEstimate(), CHECK_DELAY_MS);
+    return () => clearTimeout(this.#checkTimer);
+  }
+
+  /** Asks the core for the memory estimate of the current config; its refusals become field issues. */
+  async refreshEstimate(): Promise<void> {
+    if (this.#validation.issues.length) return;
+    const key = this.#key;
+    const sent = this.#partial;
+    try {
+      const est = await this.#api.call('runs.estimate', { config: sent }, { quiet: true });
+      if (key === this.#key) {
+        this.#estimate = est;
+        this.#estimateFor = key;
+      }
+    } catch (err) {
+      const apiErr = asApiError(err);
+      const issues = issuesOf(apiErr);
+      if (apiErr.code === 'invalid_input' && issues.length) {
+        this.#serverIssues = issues;
+        this.#serverIssuesFor = key;
+      }
+      // anything else: no estimate shown; starting reports a real problem
+    }
+  }
+
+  /** Trains a few steps in a throwaway trainer to measure the step time on the chosen backend. */
+  async measure(): Promise<void> {
+    if (!this.valid || this.#dryRun.status === 'running') return;
+    const token = ++this.#dryRunToken;
+    const key = this.#key;
+    const steps = this.#settings.schedule.steps;
+    this.#dryRun = { status: 'running', key, startedAt: Date.now() };
+    try {
+      const result = await this.#api.call('runs.dryRun', { config: this.#partial, steps: DRY_RUN_STEPS }, { quiet: true });
+      if (token === this.#dryRunToken) this.#dryRun = { status: 'done', key, result, steps };
+    } catch (err) {
+      const apiErr = asApiError(err);
+      if (token === this.#dryRunToken) this.#dryRun = { status: 'error', key, code: apiErr.code, message: apiErr.message };
+    }
+  }
+
+  /** Stops waiting for the dry run (the core finishes its few steps and discards them). */
+  cancelMeasure(): void {
+    this.#dryRunToken++;
+    this.#dryRun = { status: 'idle' };
+  }
+
   /** Starts the run; returns it, or null when the core refused (its issues are then shown). */
   async start(): Promise<RunDetail | null> {
     if (!this.canStart) return null;
     this.#starting = true;
     const sent = this.#partial;
+    const key = this.#key;
     try {
       return await this.#api.call('runs.start', { config: sent }, { quiet: true });
     } catch (err) {
@@ -214,9 +384,8 @@ export class WizardState {
       const issues = issuesOf(apiErr);
       if (apiErr.code === 'invalid_input' && issues.length) {
         this.#serverIssues = issues;
-        this.#serverIssuesFor = JSON.stringify(sent);
-        const owner = STEP_OF_PATH.find(([prefix]) => issues.some((i) => i.path.startsWith(prefix)));
-        this.#step = owner ? owner[1] : 'settings';
+        this.#serverIssuesFor = key;
+        this.#step = stepOfPath(issues[0].path);
         return null;
       }
       this.#api.report(apiErr);
@@ -227,10 +396,17 @@ export class WizardState {
   }
 
   reset(): void {
+    clearTimeout(this.#checkTimer);
     this.#step = 'dataset';
-    this.#fields = defaultFields();
+    this.#family = 'dcgan';
+    this.#familyChosen = false;
+    this.#fields = { name: '', dataset: '', seed: randomSeed(), backend: 'auto' };
+    this.#settings = presetSettings('dcgan');
     this.#serverIssues = [];
     this.#serverIssuesFor = '';
+    this.#estimate = null;
+    this.#estimateFor = '';
     this.#starting = false;
+    this.cancelMeasure();
   }
 }

@@ -1,0 +1,22 @@
+// Saves data as a file from the page: an <a download> on a blob: URL, which the CSP allows
+// (nothing is fetched or injected) and which works the same in Electron and the browser.
+
+export function downloadJson(filename: string, data: unknown): void {
+  const blob = new Blob([`${JSON.stringify(data, null, 2)}\n`], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.rel = 'noopener';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // the click has started the download; the URL is not needed after this task
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
+/** A file name from free text: letters, digits, dot, dash and underscore. */
+export function safeFileName(name: string, fallback = 'run'): string {
+  const cleaned = name.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
+  return cleaned || fallback;
+}
