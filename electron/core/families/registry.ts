@@ -5,6 +5,8 @@ import type { Issue } from '../../common/errors.ts';
 import { DCGAN, LSGAN, WGAN, WGAN_GP } from './adversarial.ts';
 import { EBGAN } from './ebgan.ts';
 import { BEGAN } from './began.ts';
+import { SAGAN } from './sagan.ts';
+import { CGAN } from './cgan.ts';
 import { PIX2PIX } from './pix2pix.ts';
 import { CYCLEGAN } from './cyclegan.ts';
 import type { DataShape, DatasetLayout, FamilyDefinition } from './types.ts';
@@ -18,6 +20,8 @@ export const FAMILY_DEFINITIONS: Partial<Record<Family, FamilyDefinition>> = {
   lsgan: LSGAN,
   ebgan: EBGAN,
   began: BEGAN,
+  sagan: SAGAN,
+  cgan: CGAN,
 };
 
 export function availableFamilies(): Family[] {
