@@ -7,6 +7,7 @@ import { EBGAN } from './ebgan.ts';
 import { BEGAN } from './began.ts';
 import { SAGAN } from './sagan.ts';
 import { CGAN } from './cgan.ts';
+import { STYLEGAN } from './stylegan.ts';
 import { PIX2PIX } from './pix2pix.ts';
 import { CYCLEGAN } from './cyclegan.ts';
 import type { DataShape, DatasetLayout, FamilyDefinition } from './types.ts';
@@ -22,6 +23,7 @@ export const FAMILY_DEFINITIONS: Partial<Record<Family, FamilyDefinition>> = {
   began: BEGAN,
   sagan: SAGAN,
   cgan: CGAN,
+  stylegan: STYLEGAN,
 };
 
 export function availableFamilies(): Family[] {
