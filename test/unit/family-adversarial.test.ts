@@ -103,3 +103,18 @@ test('configs that do not fit their data are refused naming the mismatch', () =>
   assert.match(checkRun(resolveRunConfig({ dataset: 'x', family: 'wgan-gp' }), { ...images, height: 5, width: 5 })[0].message, /halves down to at least 4/);
   assert.deepEqual(checkRun(resolveRunConfig({ dataset: 'x', family: 'wgan-gp' }), images), []);
 });
+
+test('dropout in G is a seeded noise source; norms the two-player nets lack are refused, not ignored', () => {
+  const images = { layout: 'images' as const, height: 28, width: 28, channels: 1, count: 10, classes: 10 };
+  const config = resolveRunConfig({ dataset: 'x', family: 'dcgan', seed: 4, architecture: { gChannels: 16, dChannels: 8, latentDim: 8, dropout: 0.3 }, schedule: { batchSize: 4 } });
+  const a = new GanTrainer(config, mnist);
+  const b = new GanTrainer(config, mnist);
+  for (let i = 0; i < 2; i++) assert.equal(a.trainStep(false).gLoss, b.trainStep(false).gLoss, 'same seed, same masks');
+  const withoutDropout = new GanTrainer(resolveRunConfig({ ...config, architecture: { ...config.architecture, dropout: 0 } }), mnist);
+  withoutDropout.trainStep(false);
+  assert.notEqual(withoutDropout.trainStep(false).gLoss, a.trainStep(false).gLoss);
+  for (const t of [a, b, withoutDropout]) t.dispose();
+  assert.match(checkRun(resolveRunConfig({ dataset: 'x', family: 'dcgan', architecture: { gNorm: 'spectral' } }), images)[0].message, /batch norm or none, not spectral \(spectral norm and self-attention: use sagan\)/);
+  assert.equal(checkRun(resolveRunConfig({ dataset: 'x', family: 'wgan', architecture: { dNorm: 'instance' } }), images)[0].path, 'architecture.dNorm');
+  assert.equal(checkRun(resolveRunConfig({ dataset: 'x', family: 'lsgan', architecture: { selfAttention: true } }), images)[0].path, 'architecture.selfAttention');
+});

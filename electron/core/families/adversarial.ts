@@ -17,16 +17,17 @@ import type { DataShape, FamilyDefinition, FamilyRuntime, FixedInputs, SampleOut
 interface Players {
   gParams: ParamSet;
   dParams: ParamSet;
-  generate(z: tf.Tensor2D, training: boolean, stats?: BatchStats): tf.Tensor;
+  /** `dropoutSeed` (from the step's RNG) draws G's dropout masks when dropout is on */
+  generate(z: tf.Tensor2D, training: boolean, stats?: BatchStats, dropoutSeed?: number): tf.Tensor;
   discriminate(x: tf.Tensor): tf.Tensor2D;
 }
 
 function convPlayers(config: RunConfig, shape: DataShape, rng: Rng): Players {
   const a = config.architecture;
-  const spec: DcganSpec = { image: { height: shape.height, width: shape.width, channels: shape.channels }, latentDim: a.latentDim, gChannels: a.gChannels, dChannels: a.dChannels, gNorm: a.gNorm === 'batch' ? 'batch' : 'none', leak: a.leak };
+  const spec: DcganSpec = { image: { height: shape.height, width: shape.width, channels: shape.channels }, latentDim: a.latentDim, gChannels: a.gChannels, dChannels: a.dChannels, gNorm: a.gNorm === 'batch' ? 'batch' : 'none', leak: a.leak, dropout: a.dropout };
   const g = buildGenerator(spec, rng);
   const d = buildDiscriminator(spec, rng);
-  return { gParams: g.params, dParams: d.params, generate: (z, t, s) => g.apply(z, t, s), discriminate: (x) => d.apply(x as tf.Tensor4D) };
+  return { gParams: g.params, dParams: d.params, generate: (z, t, s, seed) => g.apply(z, t, s, seed), discriminate: (x) => d.apply(x as tf.Tensor4D) };
 }
 
 function mlpPlayers(config: RunConfig, rng: Rng): Players {
@@ -36,8 +37,8 @@ function mlpPlayers(config: RunConfig, rng: Rng): Players {
   return { gParams: g.params, dParams: d.params, generate: (z) => g.apply(z), discriminate: (x) => d.apply(x as tf.Tensor2D) };
 }
 
-/** Problems that make a config unusable with the two-player runtime on this data. */
-export function checkAdversarial(config: RunConfig, shape: DataShape): Issue[] {
+/** Objective and data problems of any two-player family (shared with SAGAN and cGAN). */
+export function checkAdversarialData(config: RunConfig, shape: DataShape): Issue[] {
   const issues: Issue[] = [];
   if (!OBJECTIVE_LOSSES[config.objective]) issues.push({ path: 'objective', message: `${config.family} needs an adversarial objective (non-saturating, minimax, least-squares, wasserstein or hinge), not ${config.objective}` });
   if (shape.layout === 'paired' || shape.layout === 'unpaired') issues.push({ path: 'dataset', message: `${config.family} generates from noise and needs an image or point dataset; this dataset is ${shape.layout} (use pix2pix or cyclegan)` });
@@ -45,6 +46,19 @@ export function checkAdversarial(config: RunConfig, shape: DataShape): Issue[] {
     if (shape.height !== shape.width) issues.push({ path: 'dataset', message: `${config.family} needs square images, the dataset is ${shape.height}×${shape.width}` });
     else if (upsamplingStages(shape.height) < 1) issues.push({ path: 'dataset', message: `${config.family} needs an image side that halves down to at least 4 (e.g. 28, 32, 64), the dataset's is ${shape.height}` });
   }
+  return issues;
+}
+
+/** Problems that make a config unusable with the DCGAN-shaped two-player runtime on this data. */
+export function checkAdversarial(config: RunConfig, shape: DataShape): Issue[] {
+  const issues = checkAdversarialData(config, shape);
+  // Refuse what these players cannot do rather than ignore it.
+  const a = config.architecture;
+  if (a.gNorm !== 'batch' && a.gNorm !== 'none') issues.push({ path: 'architecture.gNorm', message: `${config.family}'s generator supports batch norm or none, not ${a.gNorm}${a.gNorm === 'spectral' ? ' (spectral norm and self-attention: use sagan)' : ''}` });
+  if (a.dNorm !== 'none') issues.push({ path: 'architecture.dNorm', message: `${config.family}'s discriminator has no normalisation layers, not ${a.dNorm}${a.dNorm === 'spectral' ? ' (spectral norm: use sagan)' : ''}` });
+  if (a.selfAttention) issues.push({ path: 'architecture.selfAttention', message: `${config.family} has no attention blocks (use sagan)` });
+  if (a.projection) issues.push({ path: 'architecture.projection', message: `${config.family} is unconditional; a projection discriminator belongs to cgan` });
+  if (shape.layout === 'points' && a.dropout > 0) issues.push({ path: 'architecture.dropout', message: 'dropout in G applies to image generators, not the 2-D MLPs' });
   return issues;
 }
 
@@ -72,7 +86,7 @@ export function buildAdversarial(config: RunConfig, shape: DataShape, seed: numb
         const batch = ctx.batch();
         const real = batch.kind === 'images' || batch.kind === 'points' ? batch.x : batch.a;
         const z = ctx.latents(b);
-        const fake = players.generate(z, true);
+        const fake = players.generate(z, true, undefined, config.architecture.dropout > 0 ? Math.floor(ctx.random() * 2 ** 31) : undefined);
         const realIn = discriminatorInput(ctx, real);
         const fakeIn = discriminatorInput(ctx, fake);
         // Non-saturating/minimax/LSGAN targets carry label smoothing and flips; for the
@@ -112,7 +126,8 @@ export function buildAdversarial(config: RunConfig, shape: DataShape, seed: numb
       }
       const stats: BatchStats = new Map();
       const z = ctx.latents(b);
-      const { value: gLoss, grads } = tf.variableGrads(() => loss.generator(players.discriminate(discriminatorInput(ctx, players.generate(z, true, stats)))), gTrainable.map(([, v]) => v));
+      const dropoutSeed = config.architecture.dropout > 0 ? Math.floor(ctx.random() * 2 ** 31) : undefined;
+      const { value: gLoss, grads } = tf.variableGrads(() => loss.generator(players.discriminate(discriminatorInput(ctx, players.generate(z, true, stats, dropoutSeed)))), gTrainable.map(([, v]) => v));
       if (withGradNorms) out['grad/g_norm'] = globalNorm(grads);
       gOpt.apply(gTrainable, grads);
       updateRunningStats(players.gParams, stats);
@@ -136,6 +151,7 @@ export function buildAdversarial(config: RunConfig, shape: DataShape, seed: numb
       }
       return { kind: 'grid', images: fake as tf.Tensor4D, cols: 8 };
     },
+    discriminate: (x: tf.Tensor) => tf.reshape(players.discriminate(x), [-1]),
     state: () => ({}),
     restoreState: () => undefined,
     dispose() {

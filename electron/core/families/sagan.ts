@@ -11,7 +11,7 @@ import { createOptimizer } from '../models/optim.ts';
 import { OBJECTIVE_LOSSES, bceWithTargets, scoresAreLogits } from '../models/objectives.ts';
 import { updateRunningStats, type BatchStats } from '../models/layers.ts';
 import { buildConvDiscriminator, buildConvGenerator, oneHot, type ConvGanSpec } from '../models/conditional.ts';
-import { checkAdversarial } from './adversarial.ts';
+import { checkAdversarialData } from './adversarial.ts';
 import { dTargets, discriminatorInput, globalNorm, gradientPenalty, r1Penalty } from './shared.ts';
 import type { DataShape, FamilyDefinition, FamilyRuntime, FixedInputs, SampleOutput, StepContext } from './types.ts';
 
@@ -24,7 +24,7 @@ const GRID_COLS = 8;
 /** What the conv runtime cannot do on this data or with these knobs (shared by SAGAN and cGAN). */
 export function checkConvGan(config: RunConfig, shape: DataShape): Issue[] {
   if (shape.layout === 'points') return [{ path: 'dataset', message: `${config.family} needs an image dataset: its conv layers${config.architecture.selfAttention ? ' and self-attention' : ''} do not apply to 2-D points (use dcgan, wgan, wgan-gp or lsgan)` }];
-  const issues = checkAdversarial(config, shape);
+  const issues = checkAdversarialData(config, shape);
   const { gNorm, dNorm } = config.architecture;
   if (!(G_NORMS as readonly string[]).includes(gNorm)) issues.push({ path: 'architecture.gNorm', message: `${config.family} supports gNorm ${G_NORMS.join(', ')}, not ${gNorm}` });
   if (!(D_NORMS as readonly string[]).includes(dNorm)) issues.push({ path: 'architecture.dNorm', message: `${config.family} supports dNorm ${D_NORMS.join(', ')}, not ${dNorm}` });

@@ -20,13 +20,15 @@ export interface DcganSpec {
   dChannels: number;
   gNorm: 'batch' | 'none';
   leak: number;
+  /** dropout after G's hidden activations while training (a noise source); 0 = off */
+  dropout?: number;
 }
 
 export interface Generator {
   params: ParamSet;
   latentDim: number;
-  /** z [B, latentDim] → images [B, H, W, C] in [-1, 1] */
-  apply(z: tf.Tensor2D, training: boolean, stats?: BatchStats): tf.Tensor4D;
+  /** z [B, latentDim] → images [B, H, W, C] in [-1, 1]; `dropoutSeed` draws the dropout masks */
+  apply(z: tf.Tensor2D, training: boolean, stats?: BatchStats, dropoutSeed?: number): tf.Tensor4D;
 }
 
 export interface Discriminator {
@@ -72,15 +74,18 @@ export function buildGenerator(spec: DcganSpec, rng: Rng): Generator {
   return {
     params: p,
     latentDim: spec.latentDim,
-    apply(z, training, stats) {
+    apply(z, training, stats, dropoutSeed) {
+      const rate = spec.dropout ?? 0;
+      let layer = 0;
+      const drop = <T extends tf.Tensor>(x: T): T => (training && rate > 0 ? (tf.dropout(x, rate, undefined, (dropoutSeed ?? 0) + layer++) as T) : x);
       let h: tf.Tensor = dense(p, 'project', z, !useBn);
       if (useBn) h = batchNorm(p, 'project_bn', h, training, stats);
-      h = tf.leakyRelu(h, spec.leak);
+      h = drop(tf.leakyRelu(h, spec.leak));
       let x = tf.reshape(h, [z.shape[0], base, base, spec.gChannels]) as tf.Tensor4D;
       for (let i = 0; i < stages - 1; i++) {
         x = convTranspose2x(p, `up${i}`, x, !useBn);
         if (useBn) x = batchNorm(p, `up${i}_bn`, x, training, stats) as tf.Tensor4D;
-        x = tf.leakyRelu(x, spec.leak);
+        x = drop(tf.leakyRelu(x, spec.leak));
       }
       return tf.tanh(convTranspose2x(p, 'to_image', x, true));
     },
