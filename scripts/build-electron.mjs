@@ -60,6 +60,8 @@ const nodeBundle = {
 const results = await Promise.allSettled([
   build({ ...shared, ...nodeBundle, entryPoints: ['electron/main/main.ts'], outfile: path.join(outdir, 'main.cjs') }),
   build({ ...shared, ...nodeBundle, entryPoints: ['electron/core/trainer/trainer-main.ts'], outfile: path.join(outdir, 'trainer.cjs') }),
+  // dataset imports run in a worker thread; the bundle has no tsx, so the worker gets its own file
+  build({ ...shared, ...nodeBundle, entryPoints: ['electron/core/datasets/import/import-worker.ts'], outfile: path.join(outdir, 'import-worker.cjs') }),
   // Minified: it carries zod (through the method list in electron/common/api.ts) into every page load.
   build({ ...shared, platform: 'browser', minify: true, entryPoints: ['electron/preload/preload.ts'], outfile: path.join(outdir, 'preload.cjs'), external: ['electron'] }),
 ]);
@@ -78,4 +80,4 @@ if (unexpected.length > 0) {
   console.error(`preload.cjs requires ${unexpected.join(', ')}; a sandboxed preload may only require electron`);
   process.exit(1);
 }
-console.log(`built ${path.relative(root, outdir)}/{main,preload,trainer}.cjs`);
+console.log(`built ${path.relative(root, outdir)}/{main,preload,trainer,import-worker}.cjs`);

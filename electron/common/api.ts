@@ -81,6 +81,147 @@ export const SCALAR_TAGS = ['loss/g', 'loss/d', 'd/real', 'd/fake', 'perf/img_pe
 
 export const ImageSchema = z.object({ dataUrl: z.string(), width: z.number().int(), height: z.number().int() });
 
+// ---- dataset import (issue 5) ------------------------------------------------------------------
+
+/** How to read the source: `auto` sniffs content and folder structure; the rest force a reading. */
+export const IMPORT_KINDS = ['auto', 'folder', 'zip', 'images', 'labelled', 'paired', 'unpaired', 'idx', 'cifar', 'npy'] as const;
+/** What a source turned out to be (the report's `kind`). */
+export const DETECTED_IMPORT_KINDS = ['images', 'labelled', 'paired', 'unpaired', 'idx', 'cifar', 'npy'] as const;
+export const IMPORT_FITS = ['crop', 'pad', 'stretch'] as const;
+
+export const DatasetImportRequestSchema = z
+  .object({
+    /** a folder, a zip, or one IDX / CIFAR / .npy file, on the machine that runs the core */
+    path: z.string().min(1).max(4096),
+    name: z.string().trim().min(1).max(200).optional(),
+    kind: z.enum(IMPORT_KINDS).default('auto'),
+    /** square side in pixels; default: the native size of IDX / CIFAR / .npy data, 32 for images */
+    size: z.number().int().min(4).max(512).optional(),
+    /** 1 grey or 3 RGB; default: grey when every sampled source image is grey */
+    channels: z.union([z.literal(1), z.literal(3)]).optional(),
+    /** centre crop to square, pad (black) to square, or stretch */
+    fit: z.enum(IMPORT_FITS).default('crop'),
+    /** held-out fraction kept out of training for evaluation (stratified by class when labelled) */
+    holdout: z.number().min(0).max(0.5).default(0.1),
+    /** materialise a horizontally mirrored copy of every training item */
+    flip: z.boolean().default(false),
+    /** seeds the held-out split */
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  })
+  .strict();
+export type DatasetImportRequest = z.input<typeof DatasetImportRequestSchema>;
+
+const ItemRefSchema = z.object({ path: z.string(), split: z.enum(['train', 'holdout']), index: z.number().int(), domain: z.enum(['a', 'b']) });
+export const DatasetImportReportSchema = z.object({
+  source: z.string(),
+  container: z.enum(['folder', 'zip', 'file']),
+  kind: z.enum(DETECTED_IMPORT_KINDS),
+  layout: z.enum(DATASET_LAYOUTS),
+  options: z.object({ size: z.number().int(), channels: z.number().int(), fit: z.enum(IMPORT_FITS), holdout: z.number(), flip: z.boolean(), seed: z.number().int() }),
+  counts: z.object({
+    /** files (or records) looked at */
+    seen: z.number().int(),
+    imported: z.number().int(),
+    rejected: z.number().int(),
+    train: z.number().int(),
+    holdout: z.number().int(),
+    /** second domain (unpaired) */
+    trainB: z.number().int(),
+    holdoutB: z.number().int(),
+    /** mirrored copies added to the training split */
+    flipped: z.number().int(),
+  }),
+  classNames: z.array(z.string()).nullable(),
+  /** imported items per class, training and held-out together */
+  classCounts: z.array(z.number().int()).nullable(),
+  holdoutClassCounts: z.array(z.number().int()).nullable(),
+  /** every rejected file or record with its reason (capped at 10 000 entries; counts.rejected is exact) */
+  rejected: z.array(z.object({ path: z.string(), reason: z.string() })),
+  /** accepted but worth knowing: converted 16-bit / alpha / CMYK, extensions that lie, skipped folders */
+  warnings: z.array(z.object({ path: z.string(), message: z.string() })),
+  stats: z.object({
+    /** per channel over every imported pixel, 0–255 scale */
+    channelMean: z.array(z.number()),
+    channelStd: z.array(z.number()),
+    exactDuplicates: z.object({ groups: z.number().int(), extraCopies: z.number().int(), pairs: z.array(z.object({ a: ItemRefSchema, b: ItemRefSchema })) }),
+    /** 64-bit difference hash of the preprocessed image; pairs at Hamming distance ≤ threshold (exact ones excluded) */
+    nearDuplicates: z.object({ threshold: z.number().int(), pairs: z.array(z.object({ a: ItemRefSchema, b: ItemRefSchema, distance: z.number().int() })), truncated: z.boolean() }),
+    /** source image sizes, most frequent first (at most 50) */
+    sourceSizes: z.array(z.object({ width: z.number().int(), height: z.number().int(), count: z.number().int() })),
+    /** source images by their longer side: ≤16, ≤32, ≤64, ≤128, ≤256, ≤512, ≤1024, larger */
+    sourceSideHistogram: z.array(z.object({ upTo: z.number().nullable(), count: z.number().int() })),
+  }),
+  durationMs: z.number(),
+  itemsPerSecond: z.number(),
+});
+export type DatasetImportReport = z.infer<typeof DatasetImportReportSchema>;
+
+export const IMPORT_STATES = ['running', 'done', 'failed', 'cancelled'] as const;
+export const IMPORT_PHASES = ['starting', 'scanning', 'decoding', 'statistics', 'writing', 'finished'] as const;
+export const DatasetImportStatusSchema = z.object({
+  importId: Id,
+  state: z.enum(IMPORT_STATES),
+  phase: z.enum(IMPORT_PHASES),
+  /** 0–1 over the whole import */
+  fraction: z.number(),
+  filesDone: z.number().int(),
+  filesTotal: z.number().int(),
+  currentFile: z.string().nullable(),
+  source: z.string(),
+  /** set once the dataset exists (state done) */
+  datasetId: z.string().nullable(),
+  /** state failed: e.g. invalid_input "nothing importable" with details.rejected */
+  error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }).nullable(),
+  /** state done, and failed when files were rejected */
+  report: DatasetImportReportSchema.nullable(),
+  startedAt: z.number(),
+  endedAt: z.number().nullable(),
+});
+export type DatasetImportStatus = z.infer<typeof DatasetImportStatusSchema>;
+const importRef = z.object({ importId: Id }).strict();
+
+// ---- training-time diagnostics (issue 7) -------------------------------------------------------
+
+/** What a detector watches for (METRICS.md "Training-time diagnostics"). */
+export const ALERT_KINDS = ['mode_collapse', 'convergence_failure', 'instability', 'gradient', 'divergence', 'stagnation', 'd_overfitting'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+export const ALERT_SEVERITIES = ['info', 'warning', 'critical'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+/** A fix from GAN practice as a partial run config; "fork with this remedy" merges it into the parent's config. */
+export const RemedySchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  why: z.string(),
+  patch: z.record(z.string(), z.unknown()),
+});
+export type Remedy = z.infer<typeof RemedySchema>;
+
+export const AlertSchema = z.object({
+  /** `${kind}:${startStep}`, stable across a resume and a replay of the same scalars */
+  id: z.string(),
+  runId: Id,
+  kind: z.enum(ALERT_KINDS),
+  severity: z.enum(ALERT_SEVERITIES),
+  /** active while the condition holds (its endStep grows), resolved once it has cleared (hysteresis) */
+  state: z.enum(['active', 'resolved']),
+  /** the chart region to mark: from the first step the condition held to the last */
+  startStep: z.number().int(),
+  endStep: z.number().int(),
+  /** the step at which the detector raised it (its latency is detectedStep − startStep) */
+  detectedStep: z.number().int(),
+  /** the sample grid nearest to the alert (runs.sample with this step), null before the first */
+  sampleStep: z.number().int().nullable(),
+  /** the numbers behind it and the chart tags they come from */
+  evidence: z.object({ values: z.record(z.string(), z.number()), tags: z.array(z.string()) }),
+  explanation: z.string(),
+  remedies: z.array(RemedySchema),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+export type Alert = z.infer<typeof AlertSchema>;
+export const ALERT_CHANGES = ['opened', 'escalated', 'updated', 'resolved'] as const;
+
 const method = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O) => ({ input, output });
 const empty = z.object({}).strict();
 const runRef = z.object({ runId: Id }).strict();
@@ -100,10 +241,22 @@ export const API = {
   'datasets.get': method(z.object({ datasetId: Id }).strict(), DatasetSummarySchema),
   /** a grid of the first images of each class (or the first images when unlabelled) */
   'datasets.preview': method(z.object({ datasetId: Id, count: z.number().int().min(1).max(400).default(100) }).strict(), ImageSchema),
+  /** Starts an import off the main thread; follow it with `dataset.import` events or datasets.importStatus. */
+  'datasets.import': method(DatasetImportRequestSchema, DatasetImportStatusSchema),
+  'datasets.importStatus': method(importRef, DatasetImportStatusSchema),
+  /** Cancels a running import; resolves once everything it wrote is gone. */
+  'datasets.importCancel': method(importRef, DatasetImportStatusSchema),
+  /** Imports of this session, newest first. */
+  'datasets.imports': method(empty, z.array(DatasetImportStatusSchema)),
+  /** The import report (statistics, rejected files) of an imported dataset, and a grid of its duplicate pairs. */
+  'datasets.report': method(z.object({ datasetId: Id }).strict(), z.object({ report: DatasetImportReportSchema.nullable(), duplicatesPreview: ImageSchema.nullable() })),
+  /** Deletes an imported dataset and its cache; `conflict` while runs use it; built-ins cannot be deleted. */
+  'datasets.delete': method(z.object({ datasetId: Id }).strict(), z.object({ deleted: z.literal(true), datasetId: z.string() })),
   'runs.list': method(z.object({ status: z.enum(RUN_STATUSES).optional(), limit: z.number().int().min(1).max(10_000).default(500) }).strict(), z.array(RunSummarySchema)),
   'runs.get': method(runRef, RunDetailSchema),
   /** Validates the (partial) config, fills in the family preset, creates the run and starts its trainer. */
-  'runs.start': method(z.object({ config: z.record(z.string(), z.unknown()) }).strict(), RunDetailSchema),
+  /** `diagnostics`: detector thresholds and options (issue 7), validated by the core; defaults when left out. */
+  'runs.start': method(z.object({ config: z.record(z.string(), z.unknown()), diagnostics: z.record(z.string(), z.unknown()).optional() }).strict(), RunDetailSchema),
   /** Memory estimate of a (partial) config before it starts (RELIABILITY F4). */
   'runs.estimate': method(
     z.object({ config: z.record(z.string(), z.unknown()) }).strict(),
@@ -133,6 +286,27 @@ export const API = {
     z.record(z.string(), SeriesSchema),
   ),
   'runs.sample': method(z.object({ runId: Id, step: z.number().int().min(0).optional() }).strict(), ImageSchema.extend({ step: z.number().int() })),
+  /** The diagnostics alerts of a run (issue 7), oldest first. */
+  'runs.alerts': method(z.object({ runId: Id, kind: z.enum(ALERT_KINDS).optional() }).strict(), z.array(AlertSchema)),
+  /**
+   * Starts a new run from a parent's config merged with a patch (e.g. an alert's remedy). With
+   * `fromCheckpoint` it continues from the parent's last checkpoint at or before `fromStep` (the
+   * last healthy one: before the alert) instead of step 0, when the patch keeps the networks.
+   */
+  'runs.fork': method(
+    z
+      .object({
+        runId: Id,
+        patch: z.record(z.string(), z.unknown()).default({}),
+        /** a remedy id of one of the parent's alerts; its patch is applied before `patch` */
+        remedy: z.object({ alertId: z.string().max(200), remedyId: z.string().max(100) }).strict().optional(),
+        fromCheckpoint: z.boolean().default(false),
+        fromStep: z.number().int().min(0).optional(),
+        note: z.string().max(500).optional(),
+      })
+      .strict(),
+    RunDetailSchema,
+  ),
 } as const;
 
 export type ApiMethods = typeof API;
@@ -160,6 +334,10 @@ export const StudioEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run.scalars'), runId: Id, series: z.record(z.string(), z.object({ steps: z.array(z.number()), values: z.array(z.number()) })) }),
   z.object({ type: z.literal('run.sample'), runId: Id, step: z.number().int() }),
   z.object({ type: z.literal('run.log'), runId: Id, level: z.enum(['info', 'warn', 'error']), message: z.string() }),
+  /** an alert opened, escalated, had its step range extended (throttled) or resolved */
+  z.object({ type: z.literal('run.alert'), runId: Id, change: z.enum(ALERT_CHANGES), alert: AlertSchema }),
+  /** an import's progress (throttled) and its end */
+  z.object({ type: z.literal('dataset.import'), status: DatasetImportStatusSchema }),
 ]);
 export type StudioEvent = z.infer<typeof StudioEventSchema>;
 

@@ -25,6 +25,16 @@ export const HostToTrainerSchema = z.discriminatedUnion('type', [
     resume: z.boolean(),
     /** a timing run for the wizard: train, report progress, write no sample or checkpoint */
     dryRun: z.boolean().optional(),
+    /** diagnostics probes (issue 7): off when absent */
+    diagnostics: z
+      .object({
+        /** the largest share of training time the probes may take */
+        overheadBudget: z.number().min(0.001).max(0.5),
+        /** held-out images: the dataset's split (`auto`), else the last 10 % of items kept out of training (`reserve`), or none */
+        holdout: z.enum(['auto', 'reserve', 'off']),
+      })
+      .strict()
+      .optional(),
   }),
   z.object({ type: z.literal('pause') }),
   z.object({ type: z.literal('resume') }),

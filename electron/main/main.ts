@@ -2,6 +2,7 @@
 // a utilityProcess. Everything that can be decided without Electron lives in policy.ts and the
 // core; this file only wires. Bundled to dist/electron/main.cjs by scripts/build-electron.mjs.
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell, utilityProcess } from 'electron';
 import { createStudioCore } from '../core/services/studio.ts';
 import type { StudioCore } from '../core/services/studio.ts';
@@ -10,6 +11,7 @@ import { APP_ENTRY_URL, webPreferencesWithPreload } from './policy.ts';
 import { registerAppProtocol, registerAppScheme } from './protocol.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { createUtilityTrainerSpawner } from './utility-trainer.ts';
+import { workerThreadSpawner } from '../core/datasets/import/worker-spawner.ts';
 
 /** The core gets this long to stop trainers and write final checkpoints (RELIABILITY B5). */
 const QUIT_DEADLINE_MS = 30_000;
@@ -52,6 +54,8 @@ async function start(): Promise<void> {
     home,
     mode: 'electron',
     spawnTrainer: createUtilityTrainerSpawner((modulePath, args, options) => utilityProcess.fork(modulePath, args, options), distDir('electron', 'trainer.cjs')),
+    // the bundled import worker, loaded without the tsx loader the plain-Node CLI uses
+    spawnImporter: workerThreadSpawner(pathToFileURL(distDir('electron', 'import-worker.cjs')).href, null),
   });
   cleanups.push(registerIpc(ipcMain, core.api));
   cleanups.push(forwardEvents(core.events, () => BrowserWindow.getAllWindows().map((w) => w.webContents)));

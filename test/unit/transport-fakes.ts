@@ -1,6 +1,6 @@
 // A small fake core for the transport tests: fixed answers, a recorder, and an event source the
 // test drives by hand. The real core is not involved.
-import type { ApiImplementation, DatasetSummary, EventSource, MethodName, RunSummary, StudioEvent } from '../../electron/common/api.ts';
+import type { ApiImplementation, DatasetImportStatus, DatasetSummary, EventSource, MethodName, RunSummary, StudioEvent } from '../../electron/common/api.ts';
 import { ApiError } from '../../electron/common/errors.ts';
 
 export const DATASETS: DatasetSummary[] = [
@@ -10,6 +10,11 @@ export const DATASETS: DatasetSummary[] = [
 export const RUN: RunSummary = {
   id: 'run-1', name: 'first', family: 'dcgan', datasetId: 'mnist', status: 'running', statusReason: null, step: 10, totalSteps: 100,
   createdAt: 1, startedAt: 2, endedAt: null, durationMs: 5, finalGLoss: null, finalDLoss: null, backend: null,
+};
+
+export const IMPORT_STATUS: DatasetImportStatus = {
+  importId: 'import-1', state: 'running', phase: 'decoding', fraction: 0.5, filesDone: 1, filesTotal: 2, currentFile: 'a.png',
+  source: '/tmp/a', datasetId: null, error: null, report: null, startedAt: 1, endedAt: null,
 };
 
 export interface FakeCore {
@@ -41,6 +46,11 @@ export function createFakeCore(): FakeCore {
       record('runs.start', input);
       throw new ApiError('invalid_input', 'config.schedule.steps: Too small', { issues: [{ path: 'config.schedule.steps', message: 'Too small' }] });
     },
+    'runs.alerts': async (input) => (record('runs.alerts', input), []),
+    'runs.fork': async (input) => {
+      record('runs.fork', input);
+      throw new ApiError('not_found', `run ${input.runId} not found`);
+    },
     'runs.dryRun': async (input) => (record('runs.dryRun', input), { msPerStep: 10, imgPerSec: 6400, etaSeconds: 20, backend: { name: 'cpu', provider: '@tensorflow/tfjs-backend-cpu', device: 'cpu', skipped: [], forced: false }, parameters: { generator: 1, discriminator: 1 } }),
     'runs.estimate': async (input) => (record('runs.estimate', input), { totalBytes: 1, limitBytes: 2, limitReason: 'test', fits: true, suggestedBatchSize: null, breakdown: {} }),
     'runs.pause': async (input) => (record('runs.pause', input), { ...RUN, status: 'paused' }),
@@ -53,6 +63,13 @@ export function createFakeCore(): FakeCore {
     'runs.scalars': async (input) => (record('runs.scalars', input), { 'loss/g': { steps: [1, 2], values: [0.5, 0.4], total: 2 } }),
     // wrong output shape on purpose: output validation must catch it
     'runs.sample': async (input) => (record('runs.sample', input), { dataUrl: 42 } as never),
+    // dataset import (issue 5): not exercised by the transport tests
+    'datasets.import': async (input) => (record('datasets.import', input), IMPORT_STATUS),
+    'datasets.importStatus': async (input) => (record('datasets.importStatus', input), IMPORT_STATUS),
+    'datasets.importCancel': async (input) => (record('datasets.importCancel', input), { ...IMPORT_STATUS, state: 'cancelled' }),
+    'datasets.imports': async (input) => (record('datasets.imports', input), [IMPORT_STATUS]),
+    'datasets.report': async (input) => (record('datasets.report', input), { report: null, duplicatesPreview: null }),
+    'datasets.delete': async (input) => (record('datasets.delete', input), { deleted: true, datasetId: input.datasetId }),
   };
   const events = {
     subscribe(listener: (event: StudioEvent) => void) {

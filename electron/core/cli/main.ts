@@ -45,6 +45,9 @@ Commands:
   serve                     browser mode: the studio UI on http://127.0.0.1 with a per-launch token
   train                     train a GAN headless and print progress
   runs list                 list runs in the history
+  dataset import PATH       import a folder, zip, IDX, CIFAR or .npy dataset (also: dataset list|show|delete)
+  diagnose --run RUN_ID     a run's diagnostics alerts, and the detectors re-run over its scalars
+  metrics --real R.npy --fake F.npy   FID, KID, precision/recall, density/coverage, PRD, SWD of feature files
 
 Options for every command:
   --home DIR                data folder (default: $GAN_STUDIO_HOME or ${defaultHome({})})
@@ -75,6 +78,7 @@ With --json, stdout carries one object per line:
   {"type":"started","runId":…}
   {"type":"progress","step":…,"totalSteps":…,"gLoss":…,"dLoss":…,"dReal":…,"dFake":…,"imgPerSec":…}
   {"type":"sample","step":…}  {"type":"log","level":…,"message":…}  {"type":"status","status":…}
+  {"type":"alert","kind":…,"severity":…,"step":…,"change":"opened"|"escalated"|"resolved","evidence":{…},…}
   {"type":"done","runId":…,"status":"completed"|"stopped"|"diverged"|"failed"|"interrupted","reason":…}
 Exit status: 0 completed, 1 any other end, 2 bad usage or config, 130 stopped by Ctrl-C.
 Ctrl-C (or q in a terminal) stops the run with a final checkpoint; a second Ctrl-C kills the
@@ -118,6 +122,12 @@ export async function main(argv: string[]): Promise<number> {
         return await trainCommand(rest);
       case 'runs':
         return await runsCommand(rest);
+      case 'dataset':
+        return await (await import('./dataset.ts')).datasetCommand(rest);
+      case 'diagnose':
+        return await (await import('./diagnose.ts')).diagnoseCommand(rest);
+      case 'metrics':
+        return await (await import('./metrics.ts')).metricsCommand(rest);
       case 'serve':
         return await serveCommand(rest, false);
       case 'start':
@@ -300,6 +310,15 @@ async function followRun(client: ApiClient, core: StudioCore, out: Out, configIn
       case 'run.log':
         out.print({ type: 'log', level: e.level, message: e.message }, `[${e.level}] ${e.message}`);
         return;
+      case 'run.alert': {
+        // range extensions ('updated') are for charts; a terminal wants the transitions
+        if (e.change === 'updated') return;
+        const a = e.alert;
+        const row = { type: 'alert', kind: a.kind, severity: a.severity, step: e.change === 'resolved' ? a.endStep : a.detectedStep, change: e.change, id: a.id, state: a.state, stepRange: [a.startStep, a.endStep], sampleStep: a.sampleStep, evidence: { ...a.evidence.values, stepRange: [a.startStep, a.endStep], sampleStep: a.sampleStep, tags: a.evidence.tags }, explanation: a.explanation, remedies: a.remedies.map((r) => r.id) };
+        if (out.json) out.print(row, '');
+        // in text mode the run log already carries the alert's line
+        return;
+      }
       case 'run.status': {
         if (e.run.id !== runId) return;
         const r = e.run;

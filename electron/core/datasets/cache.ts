@@ -29,6 +29,13 @@ export const DatasetManifestSchema = z.object({
   contentHash: z.string(),
   source: z.string(),
   createdAt: z.number(),
+  // Optional fields added by the importer (issue 5); caches written before them stay readable.
+  /** items kept out of training for evaluation, in holdout_images.u8 (+ holdout_labels.u8, holdout_images_b.u8) */
+  holdout: z.object({ count: z.number().int().min(0), countB: z.number().int().min(0).default(0), fraction: z.number(), seed: z.number().int() }).optional(),
+  /** augmentation baked into images.u8 at import (the mirrored copies are stored, not made by the loader) */
+  augment: z.object({ hflip: z.boolean() }).optional(),
+  /** file name of the import report (statistics, rejected files) next to the manifest */
+  report: z.string().optional(),
 });
 export type DatasetManifest = z.infer<typeof DatasetManifestSchema>;
 
@@ -62,7 +69,14 @@ function checkArrays(m: Pick<DatasetManifest, 'layout' | 'count' | 'countB' | 'h
 
 export type NewDatasetManifest = Omit<DatasetManifest, 'contentHash' | 'format' | 'version' | 'layout' | 'description' | 'countB'> & Partial<Pick<DatasetManifest, 'layout' | 'description' | 'countB'>>;
 
-export async function writeDatasetCache(dir: string, manifest: NewDatasetManifest, arrays: DatasetArrays): Promise<DatasetManifest> {
+/**
+ * `extraFiles` (plain names, no folders) land in the same temp folder and appear with the rest in
+ * one rename, e.g. the held-out split and the import report.
+ */
+export async function writeDatasetCache(dir: string, manifest: NewDatasetManifest, arrays: DatasetArrays, extraFiles: Record<string, Uint8Array | string> = {}): Promise<DatasetManifest> {
+  for (const name of Object.keys(extraFiles)) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('.') || ['manifest.json', 'images.u8', 'labels.u8', 'images_b.u8', 'points.f32'].includes(name)) throw new Error(`writeDatasetCache: bad extra file name ${JSON.stringify(name)}`);
+  }
   const full: DatasetManifest = DatasetManifestSchema.parse({ ...manifest, format: 'gan-studio-dataset', version: 1, contentHash: contentHash(arrays) });
   checkArrays(full, arrays);
   const parent = path.dirname(dir);
@@ -74,6 +88,7 @@ export async function writeDatasetCache(dir: string, manifest: NewDatasetManifes
     if (arrays.labels) await writeFileDurable(path.join(tmp, 'labels.u8'), arrays.labels);
     if (arrays.imagesB) await writeFileDurable(path.join(tmp, 'images_b.u8'), arrays.imagesB);
     if (arrays.points) await writeFileDurable(path.join(tmp, 'points.f32'), new Uint8Array(arrays.points.buffer, arrays.points.byteOffset, arrays.points.byteLength));
+    for (const [name, data] of Object.entries(extraFiles)) await writeFileDurable(path.join(tmp, name), data);
     await writeFileDurable(path.join(tmp, 'manifest.json'), JSON.stringify(full, null, 1));
     await fsyncDir(tmp);
     await fsp.rm(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import type { Db } from './database.ts';
 import { ApiError } from '../../common/errors.ts';
 import { updateToSchemaVersion1 } from './migrations/0001-initial.ts';
 import { updateToSchemaVersion2 } from './migrations/0002-dataset-layout.ts';
+import { updateToSchemaVersion3 } from './migrations/0003-alerts.ts';
 
 export interface Migration {
   version: number;
@@ -21,6 +22,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', up: updateToSchemaVersion1 },
   { version: 2, name: 'dataset-layout', up: updateToSchemaVersion2 },
+  { version: 3, name: 'alerts', up: updateToSchemaVersion3 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -78,6 +78,12 @@ export interface FamilyRuntime {
   trainStep(ctx: StepContext, withGradNorms: boolean): Record<string, tf.Scalar>;
   /** inside the trainer's tf.tidy */
   sample(fixed: FixedInputs): SampleOutput;
+  /**
+   * Optional: D's raw per-sample scores (logits for log-loss objectives) of a batch in [-1, 1], in
+   * inference mode, without instance noise or augmentation. Inside the trainer's tf.tidy. The
+   * diagnostics probe uses it for D's accuracy and for real-vs-held-out drift (issue 7).
+   */
+  discriminate?(x: tf.Tensor): tf.Tensor;
   /** family state that is not a tensor (BEGAN's k_t, CycleGAN's pool cursor…) for checkpoints */
   state(): Record<string, unknown>;
   restoreState(state: Record<string, unknown>): void;

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import type { MethodOutput, RunDetail, RunStatus, RunSummary, StudioEvent } from '../../common/api.ts';
+import type { Alert, MethodInput, MethodOutput, RunDetail, RunStatus, RunSummary, StudioEvent } from '../../common/api.ts';
 import { ApiError } from '../../common/errors.ts';
 import { resolveRunConfig, type RunConfig } from '../../common/config.ts';
 import type { TrainerToHost } from '../../common/trainer-protocol.ts';
@@ -18,6 +18,11 @@ import { estimateRunMemory, largestFittingBatch, memoryLimit } from '../models/m
 import { nativePackageInstalled } from '../trainer/backend.ts';
 import { checkRun } from '../families/registry.ts';
 import type { DataShape } from '../families/types.ts';
+import * as alertsRepo from '../db/alerts-repo.ts';
+import { resolveDiagnosticsConfig, type DiagnosticsConfig } from '../diagnostics/config.ts';
+import { DiagnosticsEngine, type AlertChange } from '../diagnostics/detectors.ts';
+import { isRemedyId, mergePatch, remedyPatch } from '../diagnostics/remedies.ts';
+import { listCheckpointDirs } from '../trainer/checkpoint.ts';
 
 export interface RunManagerOptions {
   db: Db;
@@ -34,6 +39,8 @@ export interface RunManagerOptions {
 const EVENT_INTERVAL_MS = 200;
 const DB_FLUSH_INTERVAL_MS = 500;
 const DEFAULT_AUTO_RESUME = { maxRestarts: 3, windowMs: 5 * 60_000, backoffMs: 1000 };
+/** an active alert whose step range grows is re-announced at most this often */
+const ALERT_UPDATE_INTERVAL_MS = 1000;
 
 interface ActiveRun {
   runId: string;
@@ -54,6 +61,11 @@ interface ActiveRun {
   stopRequested: boolean;
   restarts: number[];
   exited: Promise<void>;
+  /** issue 7: thresholds, the detector engine (built at `ready`), throttled range updates */
+  diagnostics: DiagnosticsConfig;
+  engine: DiagnosticsEngine | null;
+  pendingAlertUpdates: Map<string, Alert>;
+  alertEmittedAt: Map<string, number>;
 }
 
 export class RunManager {
@@ -78,8 +90,9 @@ export class RunManager {
   }
 
   /** Validates, records and launches a run. Nothing is written when validation fails. */
-  async start(configInput: unknown): Promise<RunDetail> {
+  async start(configInput: unknown, diagnosticsInput?: unknown, origin?: { note: string; checkpoint?: { runId: string; step: number } }): Promise<RunDetail> {
     if (this.#closing) throw new ApiError('conflict', 'the studio is shutting down');
+    const diagnostics = resolveDiagnosticsConfig(diagnosticsInput);
     const { config, dataset, memory } = this.estimate(configInput);
     if (!memory.fits) {
       const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
@@ -91,9 +104,25 @@ export class RunManager {
     await fsp.mkdir(runDir, { recursive: true });
     const shortName = dataset.name.split(/\s+/)[0]!.toLowerCase();
     const detail = runs.insertRun(this.#o.db, { id: runId, name: config.name ?? `${config.family}-${shortName}-${runId.slice(-4)}`, config, runDir, status: 'queued' });
+    alertsRepo.setRunDiagnostics(this.#o.db, runId, diagnostics);
     runs.appendRunEvent(this.#o.db, runId, 'info', `run created: ${config.family} on ${dataset.name}, ${config.schedule.steps} steps, batch ${config.schedule.batchSize}, seed ${config.seed}`);
+    if (origin) runs.appendRunEvent(this.#o.db, runId, 'info', origin.note);
+    let resume = false;
+    if (origin?.checkpoint) {
+      // a fork from a checkpoint: the parent's checkpoint folder is copied, and the trainer resumes from it
+      const parentDir = runs.getRunDir(this.#o.db, origin.checkpoint.runId)!;
+      const dirs = await listCheckpointDirs(path.join(parentDir, 'checkpoints'));
+      const source = dirs.find((d) => d.step === origin.checkpoint!.step);
+      if (source) {
+        const target = path.join(runDir, 'checkpoints', path.basename(source.dir));
+        await fsp.cp(source.dir, target, { recursive: true });
+        const parentRow = runs.listCheckpoints(this.#o.db, origin.checkpoint.runId).find((c) => c.step === source.step);
+        runs.insertCheckpoint(this.#o.db, { runId, step: source.step, dir: path.relative(runDir, target), bytes: parentRow?.bytes ?? 0, kind: parentRow?.kind ?? 'periodic', sha256: parentRow?.sha256 ?? null });
+        resume = true;
+      }
+    }
     this.#emitStatus(detail);
-    this.#launch(runId, config, runDir, false, 0);
+    this.#launch(runId, config, runDir, resume, 0);
     return runs.getRunDetail(this.#o.db, runId)!;
   }
 
@@ -252,6 +281,10 @@ export class RunManager {
       restarts,
       exited,
       host: undefined as unknown as TrainerHost,
+      diagnostics: this.#diagnosticsOf(runId),
+      engine: null,
+      pendingAlertUpdates: new Map(),
+      alertEmittedAt: new Map(),
     };
     run.host = new TrainerHost(
       this.#o.spawnTrainer,
@@ -269,7 +302,109 @@ export class RunManager {
     );
     this.#active.set(runId, run);
     this.#ensureTimers();
-    run.host.send({ type: 'start', runId, config, runDir, dataset: { id: config.dataset, dir: datasetDir }, resume });
+    const diagnostics = run.diagnostics.enabled ? { overheadBudget: run.diagnostics.overheadBudget, holdout: run.diagnostics.holdout } : undefined;
+    run.host.send({ type: 'start', runId, config, runDir, dataset: { id: config.dataset, dir: datasetDir }, resume, ...(diagnostics ? { diagnostics } : {}) });
+  }
+
+  /** The run's stored diagnostics config (defaults for runs from before issue 7). */
+  #diagnosticsOf(runId: string): DiagnosticsConfig {
+    const stored = alertsRepo.getRunDiagnostics(this.#o.db, runId);
+    try {
+      return resolveDiagnosticsConfig(stored ?? {});
+    } catch {
+      return resolveDiagnosticsConfig({});
+    }
+  }
+
+  /**
+   * A fresh detector engine for a run starting at `startStep`: the stored scalars up to there are
+   * replayed into it, so a resumed run keeps its detector state; the alerts of that replay are
+   * written back (same ids: an upsert), not announced.
+   */
+  #startEngine(run: ActiveRun, startStep: number): void {
+    const db = this.#o.db;
+    const dataset = getDataset(db, run.config.dataset);
+    const engine = new DiagnosticsEngine({ config: run.diagnostics, objective: run.config.objective, runConfig: run.config, layout: dataset?.layout ?? 'images' });
+    if (startStep > 0) {
+      alertsRepo.rewindAlerts(db, run.runId, startStep);
+      for (const s of runs.listSampleSteps(db, run.runId)) engine.noteSample(s);
+      const series = runs.getScalars(db, run.runId, { maxPoints: Number.MAX_SAFE_INTEGER });
+      const rows: runs.ScalarPoint[] = [];
+      for (const [tag, s] of Object.entries(series)) for (let i = 0; i < s.steps.length; i++) if (s.steps[i]! <= startStep) rows.push({ step: s.steps[i]!, tag, value: s.values[i]! });
+      rows.sort((a, b) => a.step - b.step);
+      for (const c of engine.push(rows)) alertsRepo.upsertAlert(db, { ...c.alert, runId: run.runId });
+    }
+    run.engine = engine;
+  }
+
+  /** Persists what the detectors said, logs and announces it; the automatic stop lives here. */
+  #applyAlerts(run: ActiveRun, changes: AlertChange[]): void {
+    const now = Date.now();
+    for (const c of changes) {
+      const alert = alertsRepo.upsertAlert(this.#o.db, { ...c.alert, runId: run.runId, at: now });
+      if (c.change === 'updated') {
+        run.pendingAlertUpdates.set(alert.id, alert);
+        continue;
+      }
+      run.pendingAlertUpdates.delete(alert.id);
+      run.alertEmittedAt.set(alert.id, now);
+      if (c.change === 'opened' || c.change === 'escalated') {
+        this.#log(run, alert.severity === 'critical' ? 'error' : 'warn', `${c.change === 'opened' ? 'alert' : 'alert escalated'}: ${alert.kind} (${alert.severity}) over steps ${alert.startStep}–${alert.endStep}: ${alert.explanation}`);
+      } else {
+        this.#log(run, 'info', `alert resolved: ${alert.kind} over steps ${alert.startStep}–${alert.endStep}`);
+      }
+      this.#o.emit({ type: 'run.alert', runId: run.runId, change: c.change, alert });
+      if (alert.severity === 'critical' && c.change !== 'resolved' && run.diagnostics.stopOnCritical.includes(alert.kind) && !run.stopRequested && (run.status === 'running' || run.status === 'paused')) {
+        this.#log(run, 'warn', `stopping automatically: a critical ${alert.kind} alert (diagnostics.stopOnCritical)`);
+        run.stopRequested = true;
+        run.host.send({ type: 'stop' });
+      }
+    }
+  }
+
+  /**
+   * A new run from a parent's config merged with a remedy's patch and/or a patch; with
+   * `fromCheckpoint`, it continues from the parent's last checkpoint at or before `fromStep`
+   * (default: the step before the parent's first warning or critical alert: the last healthy one).
+   */
+  async fork(input: Omit<MethodInput<'runs.fork'>, 'patch' | 'fromCheckpoint'> & { patch: Record<string, unknown>; fromCheckpoint: boolean }): Promise<RunDetail> {
+    const db = this.#o.db;
+    const parent = runs.getRunDetail(db, input.runId);
+    if (!parent) throw new ApiError('not_found', `run ${input.runId} not found`);
+    const { name: _name, ...parentConfig } = parent.config;
+    let config: Record<string, unknown> = parentConfig;
+    const notes: string[] = [];
+    if (input.remedy) {
+      const alert = alertsRepo.getAlert(db, input.runId, input.remedy.alertId);
+      if (!alert) throw new ApiError('not_found', `run ${input.runId} has no alert ${input.remedy.alertId}`);
+      const stored = alert.remedies.find((r) => r.id === input.remedy!.remedyId);
+      const patch = stored?.patch ?? (isRemedyId(input.remedy.remedyId) ? remedyPatch(input.remedy.remedyId, parent.config, getDataset(db, parent.config.dataset)?.layout ?? 'images') : null);
+      if (!patch) throw new ApiError('invalid_input', `remedy ${input.remedy.remedyId} does not apply to alert ${input.remedy.alertId} of run ${input.runId}`);
+      config = mergePatch(config, patch);
+      notes.push(`remedy ${input.remedy.remedyId} for alert ${input.remedy.alertId}`);
+    }
+    if (Object.keys(input.patch).length > 0) {
+      config = mergePatch(config, input.patch);
+      notes.push(`patch ${JSON.stringify(input.patch)}`);
+    }
+    let checkpoint: { runId: string; step: number } | undefined;
+    if (input.fromCheckpoint) {
+      const resolved = resolveRunConfig(config);
+      const a = JSON.stringify;
+      // the checkpoint's tensors must fit the new networks and optimizers
+      if (resolved.family !== parent.config.family || a(resolved.architecture) !== a(parent.config.architecture) || resolved.optimizer.g.kind !== parent.config.optimizer.g.kind || resolved.optimizer.d.kind !== parent.config.optimizer.d.kind) {
+        throw new ApiError('invalid_input', 'fromCheckpoint: this patch changes the family, the architecture or an optimizer kind, so the parent\'s checkpoints do not fit; fork without fromCheckpoint to start from step 0', { issues: [{ path: 'fromCheckpoint', message: 'the patch changes the networks or optimizers' }] });
+      }
+      const firstBad = alertsRepo.listAlerts(db, input.runId).filter((x) => x.severity !== 'info').map((x) => x.startStep);
+      const limit = input.fromStep ?? (firstBad.length ? Math.min(...firstBad) - 1 : parent.step);
+      const candidates = parent.checkpoints.filter((c) => c.step <= limit);
+      const chosen = candidates[candidates.length - 1];
+      if (!chosen) throw new ApiError('conflict', `run ${input.runId} has no checkpoint at or before step ${limit}; fork without fromCheckpoint to start from step 0`);
+      checkpoint = { runId: input.runId, step: chosen.step };
+      notes.push(`from the checkpoint at step ${chosen.step}`);
+    }
+    const note = `forked from run ${input.runId}${notes.length ? `: ${notes.join('; ')}` : ''}${input.note ? ` — ${input.note}` : ''}`;
+    return this.start(config, alertsRepo.getRunDiagnostics(db, input.runId), { note, checkpoint });
   }
 
   #onMessage(run: ActiveRun, m: TrainerToHost): void {
@@ -282,6 +417,7 @@ export class RunManager {
           const { sampleFiles } = runs.rewindRun(db, run.runId, m.startStep);
           for (const f of sampleFiles) void fsp.rm(path.join(run.runDir, f), { force: true });
         }
+        this.#startEngine(run, m.startStep);
         runs.setRunBackend(db, run.runId, m.backend);
         const skipped = m.backend.skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ');
         runs.appendRunEvent(db, run.runId, 'info', `backend ${m.backend.name} (${m.backend.provider}, ${m.backend.device})${skipped ? `; skipped ${skipped}` : ''}; G ${m.parameters.generator} and D ${m.parameters.discriminator} parameters; starting at step ${m.startStep}`);
@@ -301,6 +437,7 @@ export class RunManager {
           if (r.tag === 'loss/d') run.lastDLoss = r.value;
         }
         run.pendingProgress = true;
+        if (run.engine) this.#applyAlerts(run, run.engine.push(m.rows));
         return;
       }
       case 'heartbeat':
@@ -308,6 +445,7 @@ export class RunManager {
       case 'sample': {
         this.#flushDb();
         runs.insertSample(db, { runId: run.runId, step: m.step, file: path.relative(run.runDir, m.file) });
+        run.engine?.noteSample(m.step);
         this.#flushEvents();
         this.#o.emit({ type: 'run.sample', runId: run.runId, step: m.step });
         return;
@@ -331,6 +469,7 @@ export class RunManager {
         run.step = m.step;
         const status: RunStatus = m.status;
         if (m.reason) this.#log(run, m.status === 'completed' || m.status === 'stopped' ? 'info' : 'error', m.reason);
+        if (run.engine) this.#applyAlerts(run, run.engine.end(m.status, m.step, m.reason));
         this.#setStatus(run, status, m.reason);
         return;
       }
@@ -418,7 +557,14 @@ export class RunManager {
   }
 
   #flushEvents(): void {
+    const now = Date.now();
     for (const run of this.#active.values()) {
+      for (const [id, alert] of run.pendingAlertUpdates) {
+        if (now - (run.alertEmittedAt.get(id) ?? 0) < ALERT_UPDATE_INTERVAL_MS) continue;
+        run.pendingAlertUpdates.delete(id);
+        run.alertEmittedAt.set(id, now);
+        this.#o.emit({ type: 'run.alert', runId: run.runId, change: 'updated', alert });
+      }
       if (run.pendingSeries.size > 0) {
         this.#o.emit({ type: 'run.scalars', runId: run.runId, series: Object.fromEntries(run.pendingSeries) });
         run.pendingSeries = new Map();

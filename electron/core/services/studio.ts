@@ -8,9 +8,13 @@ import { FAMILIES, FAMILY_INFO } from '../../common/config.ts';
 import { ApiError } from '../../common/errors.ts';
 import { openDatabase, type Db, type OpenReport } from '../db/database.ts';
 import * as runs from '../db/runs-repo.ts';
+import { listAlerts } from '../db/alerts-repo.ts';
 import { listDatasets } from '../db/datasets-repo.ts';
 import { RunManager, type RunManagerOptions } from './run-manager.ts';
 import { DatasetsService, ensureBuiltinDatasets } from './datasets-service.ts';
+import { DatasetImportService } from '../datasets/import/import-service.ts';
+import { datasetImportApi } from '../datasets/import/api.ts';
+import type { ImportSpawner } from '../datasets/import/protocol.ts';
 import type { TrainerSpawner } from '../trainer/trainer-process.ts';
 import { forkTrainer } from '../trainer/fork-spawner.ts';
 import { FAMILY_DEFINITIONS } from '../families/registry.ts';
@@ -23,6 +27,8 @@ export interface StudioCoreOptions {
   supervision?: Partial<SupervisionOptions>;
   autoResume?: RunManagerOptions['autoResume'];
   trainerEnv?: Record<string, string>;
+  /** where dataset imports run (default: a worker thread through tsx) */
+  spawnImporter?: ImportSpawner;
 }
 
 export interface StudioCore {
@@ -32,6 +38,7 @@ export interface StudioCore {
   /** what happened when the database was opened (a corrupt one is moved aside and reported) */
   openReport: OpenReport;
   runs: RunManager;
+  imports: DatasetImportService;
   close(): Promise<void>;
 }
 
@@ -77,7 +84,9 @@ export async function createStudioCore(options: StudioCoreOptions): Promise<Stud
     trainerEnv: options.trainerEnv,
   });
   const datasets = new DatasetsService(db);
-  const api = buildApi(db, manager, datasets, home, options.mode);
+  const imports = new DatasetImportService({ db, datasetsDir, emit, spawn: options.spawnImporter });
+  await imports.sweep().catch(() => []);
+  const api = buildApi(db, manager, datasets, home, options.mode, imports);
   let closed = false;
 
   return {
@@ -85,6 +94,7 @@ export async function createStudioCore(options: StudioCoreOptions): Promise<Stud
     home,
     openReport: report,
     runs: manager,
+    imports,
     events: {
       subscribe(listener) {
         listeners.add(listener);
@@ -94,6 +104,7 @@ export async function createStudioCore(options: StudioCoreOptions): Promise<Stud
     async close() {
       if (closed) return;
       closed = true;
+      await imports.close();
       await manager.close();
       listeners.clear();
       db.close();
@@ -101,7 +112,7 @@ export async function createStudioCore(options: StudioCoreOptions): Promise<Stud
   };
 }
 
-function buildApi(db: Db, manager: RunManager, datasets: DatasetsService, home: string, mode: StudioCoreOptions['mode']): ApiImplementation {
+function buildApi(db: Db, manager: RunManager, datasets: DatasetsService, home: string, mode: StudioCoreOptions['mode'], imports: DatasetImportService): ApiImplementation {
   const requireRun = (runId: string) => {
     const detail = runs.getRunDetail(db, runId);
     if (!detail) throw new ApiError('not_found', `run ${runId} not found`);
@@ -117,9 +128,10 @@ function buildApi(db: Db, manager: RunManager, datasets: DatasetsService, home: 
     'datasets.list': async () => listDatasets(db),
     'datasets.get': async ({ datasetId }) => datasets.get(datasetId),
     'datasets.preview': async ({ datasetId, count }) => datasets.preview(datasetId, count),
+    ...datasetImportApi(imports),
     'runs.list': async ({ status, limit }) => runs.listRuns(db, { status, limit }),
     'runs.get': async ({ runId }) => requireRun(runId),
-    'runs.start': async ({ config }) => manager.start(config),
+    'runs.start': async ({ config, diagnostics }) => manager.start(config, diagnostics),
     'runs.estimate': async ({ config }) => manager.estimate(config).memory,
     'runs.dryRun': async ({ config, steps }) => manager.dryRun(config, steps),
     'runs.pause': async ({ runId }) => manager.pause(runId),
@@ -129,6 +141,11 @@ function buildApi(db: Db, manager: RunManager, datasets: DatasetsService, home: 
       requireRun(runId);
       return runs.getScalars(db, runId, { tags, maxPoints });
     },
+    'runs.alerts': async ({ runId, kind }) => {
+      requireRun(runId);
+      return listAlerts(db, runId, { kind });
+    },
+    'runs.fork': async (input) => manager.fork(input),
     'runs.sample': async ({ runId, step }) => {
       const runDir = runs.getRunDir(db, runId);
       if (!runDir) throw new ApiError('not_found', `run ${runId} not found`);

@@ -12,6 +12,8 @@ import { DataSource, type DataCursor, type TrainingData } from './data-source.ts
 import { familyDefinition } from '../families/registry.ts';
 import type { FamilyRuntime, FixedInputs, StepContext } from '../families/types.ts';
 import { renderPointsPlot } from './points-plot.ts';
+import { RandomProjection, diversitySignals, overfitGap, realBaseline, type RealBaseline } from '../diagnostics/signals.ts';
+import { scoresAreLogits } from '../models/objectives.ts';
 
 export type { TrainingData, DataCursor };
 
@@ -38,6 +40,22 @@ export interface StepStats {
   scalars: Record<string, number>;
 }
 
+/** Held-out real images for the D-overfitting signal (never trained on). */
+export interface HoldoutImages {
+  images: Uint8Array;
+  count: number;
+}
+
+interface ProbeState {
+  features: (x: Float32Array, n: number) => Float32Array;
+  dim: number;
+  real: RealBaseline;
+  /** the real batch in [-1, 1] (training items 0..n-1) and up to n held-out ones */
+  realBatch: tf.Tensor;
+  holdoutBatch: tf.Tensor | null;
+  previous: Float32Array | null;
+}
+
 export const SAMPLE_GRID = { cols: 8, rows: 8 } as const;
 const POINT_SAMPLES = 512;
 
@@ -61,11 +79,15 @@ export class GanTrainer {
   readonly #source: DataSource;
   readonly #fixed: FixedInputs;
   readonly #ema: Map<string, tf.Variable> | null;
+  readonly #holdout: HoldoutImages | null;
+  #probe: ProbeState | null = null;
 
   constructor(
     readonly config: RunConfig,
     data: TrainingData | LegacyImageData,
+    options: { holdout?: HoldoutImages | null } = {},
   ) {
+    this.#holdout = options.holdout ?? null;
     this.data = toTrainingData(data);
     const shape = this.data.shape;
     this.family = familyDefinition(config.family).build(config, shape, config.seed);
@@ -195,6 +217,102 @@ export class GanTrainer {
     });
   }
 
+  /**
+   * Diagnostics signals (issue 7), measured by the trainer on a schedule: diversity of the fixed
+   * latent batch against a fixed real batch (random-projection features for images, the points for
+   * 2-D data), D's accuracy and its train-vs-held-out drift when the family can score a batch, and
+   * weight norms. Raw G (not its EMA), so a collapse shows when it happens. One read-back.
+   */
+  diagnosticProbe(): Record<string, number> {
+    const out: Record<string, number> = {};
+    const norm = (params: ParamSet | undefined) => (params ? tf.tidy(() => tf.sqrt(tf.addN(params.trainable().map(([, v]) => tf.sum(tf.square(v))))).dataSync()[0]) : NaN);
+    out['weights/g_norm'] = norm(this.family.networks[this.family.generatorKey ?? 'G']);
+    out['weights/d_norm'] = norm(this.family.networks.D);
+    const layout = this.data.shape.layout;
+    if (layout !== 'images' && layout !== 'points') return out;
+    const probe = (this.#probe ??= this.#initProbe());
+    const objective = this.config.objective;
+    const logits = scoresAreLogits(objective);
+    // the score at which D calls an input real, where the objective has one
+    const threshold = logits || objective === 'hinge' ? 0 : objective === 'least-squares' ? 0.5 : null;
+    const discriminate = this.family.discriminate?.bind(this.family);
+    const parts = tf.tidy(() => {
+      const s = this.family.sample(this.#fixed);
+      const fake = s.kind === 'grid' ? s.images : s.fake;
+      const keep: Record<string, tf.Tensor> = { fake: tf.keep(tf.reshape(fake, [fake.shape[0], -1])) };
+      if (discriminate) {
+        const score = (x: tf.Tensor) => {
+          const raw = discriminate(x);
+          return logits ? tf.sigmoid(raw) : raw;
+        };
+        const real = discriminate(probe.realBatch);
+        const fk = discriminate(fake);
+        keep.stats = tf.keep(
+          tf.stack([
+            tf.mean(logits ? tf.sigmoid(real) : real),
+            tf.mean(logits ? tf.sigmoid(fk) : fk),
+            threshold === null ? tf.scalar(NaN) : tf.mean(tf.cast(tf.greater(real, threshold), 'float32')),
+            threshold === null ? tf.scalar(NaN) : tf.mean(tf.cast(tf.lessEqual(fk, threshold), 'float32')),
+            probe.holdoutBatch ? tf.mean(score(probe.holdoutBatch)) : tf.scalar(NaN),
+          ]),
+        );
+      }
+      return keep;
+    });
+    const fakeData = parts.fake.dataSync() as Float32Array;
+    const n = parts.fake.shape[0]!;
+    const stats = parts.stats ? (parts.stats.dataSync() as Float32Array) : null;
+    tf.dispose(Object.values(parts));
+    const features = probe.features(fakeData, n);
+    const div = diversitySignals(features, n, probe.dim, probe.real, probe.previous);
+    probe.previous = features;
+    out['div/ratio'] = div.ratio;
+    out['div/near_dup'] = div.nearDuplicates;
+    out['div/coverage'] = div.coverage;
+    if (div.drift !== null) out['div/drift'] = div.drift;
+    if (stats) {
+      const [train, fake, accReal, accFake, holdout] = stats;
+      if (Number.isFinite(accReal)) out['d/acc_real'] = accReal;
+      if (Number.isFinite(accFake)) out['d/acc_fake'] = accFake;
+      if (Number.isFinite(holdout)) {
+        out['d/train'] = train;
+        out['d/holdout'] = holdout;
+        out['d/overfit_gap'] = overfitGap(train, holdout, fake);
+      }
+    }
+    return out;
+  }
+
+  #initProbe(): ProbeState {
+    const shape = this.data.shape;
+    const n = this.#fixed.z.shape[0];
+    if (shape.layout === 'points') {
+      const pts = this.data.points!;
+      const m = Math.min(n, Math.floor(pts.length / 2));
+      const real = pts.slice(0, 2 * m);
+      // 2-D mixtures are sampled, not collected: no held-out split, so no D-overfitting signal
+      return { features: (x) => x, dim: 2, real: realBaseline(real, m, 2), realBatch: tf.tensor2d(real, [m, 2]), holdoutBatch: null, previous: null };
+    }
+    const size = shape.height * shape.width * shape.channels;
+    const projection = new RandomProjection(size);
+    const toFloat = (src: Uint8Array, count: number) => {
+      const m = Math.min(n, count);
+      const out = new Float32Array(m * size);
+      for (let i = 0; i < m * size; i++) out[i] = src[i] / 127.5 - 1;
+      return { data: out, m };
+    };
+    const real = toFloat(this.data.images!, shape.count);
+    const hold = this.#holdout && this.#holdout.count > 0 ? toFloat(this.#holdout.images, this.#holdout.count) : null;
+    return {
+      features: (x, k) => projection.apply(x, k),
+      dim: projection.outDim,
+      real: realBaseline(projection.apply(real.data, real.m), real.m, projection.outDim),
+      realBatch: tf.tensor4d(real.data, [real.m, shape.height, shape.width, shape.channels]),
+      holdoutBatch: hold ? tf.tensor4d(hold.data, [hold.m, shape.height, shape.width, shape.channels]) : null,
+      previous: null,
+    };
+  }
+
   /** Everything a checkpoint holds besides the config. */
   snapshot(): { tensors: TensorEntry[]; state: Record<string, unknown> } {
     const tensors: TensorEntry[] = [];
@@ -255,6 +373,7 @@ export class GanTrainer {
   }
 
   dispose(): void {
+    if (this.#probe) tf.dispose([this.#probe.realBatch, ...(this.#probe.holdoutBatch ? [this.#probe.holdoutBatch] : [])]);
     this.family.dispose();
     tf.dispose([this.#fixed.z, ...(this.#fixed.a ? [this.#fixed.a] : []), ...(this.#fixed.b ? [this.#fixed.b] : [])]);
     if (this.#ema) for (const v of this.#ema.values()) v.dispose();

@@ -8,7 +8,7 @@ import { HostToTrainerSchema, type HostToTrainer, type TrainerToHost, type Scala
 import { toErrorData } from '../../common/errors.ts';
 import { selectBackend } from './backend.ts';
 import { loadDatasetCache } from '../datasets/cache.ts';
-import { GanTrainer, type StepStats } from './gan-trainer.ts';
+import { GanTrainer, type HoldoutImages, type StepStats } from './gan-trainer.ts';
 import { trainingDataFromCache } from './data-source.ts';
 import { loadLatestGoodCheckpoint, nodeCheckpointFs, pruneCheckpoints, writeCheckpoint, type CheckpointFs } from './checkpoint.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
@@ -119,7 +119,8 @@ async function run(msg: Extract<HostToTrainer, { type: 'start' }>): Promise<void
   const { config, runDir } = msg;
   const { tf, report } = await selectBackend(config.backend);
   const data = await loadDatasetCache(msg.dataset.dir);
-  const trainer = new GanTrainer(config, trainingDataFromCache(data));
+  const { training, holdout } = await splitHoldout(msg, data);
+  const trainer = new GanTrainer(config, training, { holdout });
   const checkpointsDir = path.join(runDir, 'checkpoints');
   const samplesDir = path.join(runDir, 'samples');
   await fsp.mkdir(samplesDir, { recursive: true });
@@ -138,6 +139,7 @@ async function run(msg: Extract<HostToTrainer, { type: 'start' }>): Promise<void
   send({ type: 'ready', backend: report, startStep: trainer.step, parameters: { generator: trainer.G.params.count(), discriminator: trainer.D.params.count() } });
 
   const { steps, scalarEvery, sampleEverySeconds, checkpointEvery, batchSize } = config.schedule;
+  const probes = msg.diagnostics && !msg.dryRun ? new ProbeSchedule(msg.diagnostics.overheadBudget) : null;
   let window: StepStats[] = [];
   let windowStart = performance.now();
   let lastSample = -Infinity;
@@ -224,6 +226,8 @@ async function run(msg: Extract<HostToTrainer, { type: 'start' }>): Promise<void
       send({ type: 'done', status: 'diverged', step: stats.step, reason });
       return;
     }
+    // Diagnostics probes ride on the step that ends a scalar window, within the time budget.
+    if (probes && stats.step % scalarEvery === 0 && probes.due()) Object.assign(stats.scalars, probes.run(() => trainer.diagnosticProbe()));
     window.push(stats);
     if (stats.step % scalarEvery === 0) flush();
     if (stats.step === 1 || performance.now() - lastSample >= sampleEverySeconds * 1000) await writeSample(stats.step);
@@ -241,4 +245,53 @@ async function run(msg: Extract<HostToTrainer, { type: 'start' }>): Promise<void
   await checkpoint(status === 'stopped' ? 'stop' : 'final');
   send({ type: 'done', status, step: trainer.step, reason: null });
   trainer.dispose();
+}
+
+/**
+ * When to run the diagnostics probe: whenever the probes so far plus one more (at the last one's
+ * cost) stay within `budget` of the wall time since training started. The measured share is
+ * reported as `diag/overhead` with every probe, so the UI can show it.
+ */
+class ProbeSchedule {
+  readonly #start = performance.now();
+  #spentMs = 0;
+  #lastMs = 0;
+  constructor(readonly budget: number) {}
+  due(): boolean {
+    const elapsed = performance.now() - this.#start;
+    return this.#spentMs + this.#lastMs <= this.budget * elapsed;
+  }
+  run(probe: () => Record<string, number>): Record<string, number> {
+    const t0 = performance.now();
+    const out = probe();
+    this.#lastMs = performance.now() - t0;
+    this.#spentMs += this.#lastMs;
+    out['diag/probe_ms'] = this.#lastMs;
+    out['diag/overhead'] = this.#spentMs / Math.max(performance.now() - this.#start, 1e-9);
+    return out;
+  }
+}
+
+/**
+ * The training data and the held-out images for the D-overfitting signal: the dataset's held-out
+ * split when it has one; with `reserve` and no split, the last 10 % of the items (by index) are
+ * kept out of training instead. Images only.
+ */
+async function splitHoldout(msg: Extract<HostToTrainer, { type: 'start' }>, data: Awaited<ReturnType<typeof loadDatasetCache>>): Promise<{ training: ReturnType<typeof trainingDataFromCache>; holdout: HoldoutImages | null }> {
+  const training = trainingDataFromCache(data);
+  const mode = msg.diagnostics?.holdout ?? 'off';
+  const m = data.manifest;
+  if (mode === 'off' || m.layout !== 'images' || !data.images) return { training, holdout: null };
+  const size = m.height * m.width * m.channels;
+  const split = m.holdout?.count ?? 0;
+  if (split > 0) {
+    const buf = await fsp.readFile(path.join(msg.dataset.dir, 'holdout_images.u8')).catch(() => null);
+    if (buf && buf.byteLength >= split * size) return { training, holdout: { images: new Uint8Array(buf.buffer, buf.byteOffset, split * size), count: split } };
+  }
+  if (mode !== 'reserve' || m.count < 20) return { training, holdout: null };
+  const keep = m.count - Math.max(1, Math.floor(m.count / 10));
+  return {
+    training: { ...training, shape: { ...training.shape, count: keep } },
+    holdout: { images: data.images.subarray(keep * size, m.count * size), count: m.count - keep },
+  };
 }
