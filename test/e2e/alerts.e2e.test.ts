@@ -1,0 +1,108 @@
+// End to end, diagnostics (issue 7): a home seeded by `gan-studio train --json` with a run that
+// diverges in a few steps (plain SGD at lr 1, as in test/integration/diagnostics-runs.test.ts),
+// served by the real CLI; the run page shows its alerts with explanation, evidence, sample grid
+// and remedies, shades their regions on the charts, and "Fork with this remedy" opens the new run.
+// Needs `npm run build:renderer` first (npm run test:e2e does it) and /usr/bin/chromium.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM, CLI, ROOT, StudioServer, TempDirs, launchBrowser, loadedWidth, shot, testid, until } from './helpers.ts';
+
+const server = new StudioServer();
+const temp = new TempDirs();
+let context: BrowserContext | null = null;
+let page: Page;
+let launchUrl = '';
+let runId = '';
+let cspViolations: string[] = [];
+let pageErrors: string[] = [];
+
+/** Trains the diverging run into `home` and returns its id. */
+function seedDivergingRun(home: string): string {
+  const config = path.join(home, 'diverge.json');
+  const sgd = { kind: 'sgd', lr: 1, beta1: 0, beta2: 0.9 };
+  writeFileSync(
+    config,
+    JSON.stringify({
+      objective: 'non-saturating',
+      architecture: { gChannels: 16, dChannels: 8, latentDim: 16, gNorm: 'none' },
+      optimizer: { g: sgd, d: sgd },
+      schedule: { scalarEvery: 1, checkpointEvery: 0, sampleEverySeconds: 1 },
+    }),
+  );
+  const args = [CLI, 'train', '--dataset', 'builtin:mnist', '--family', 'dcgan', '--steps', '300', '--batch', '8', '--backend', 'wasm', '--seed', '7', '--name', 'diverging', '--config', config, '--home', home, '--json'];
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const lines = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type: string; runId?: string; status?: string; kind?: string });
+  const done = lines.find((l) => l.type === 'done');
+  assert.equal(done?.status, 'diverged', r.stderr);
+  assert.ok(lines.some((l) => l.type === 'alert' && l.kind === 'divergence'), r.stdout);
+  return done!.runId!;
+}
+
+describe('diagnostics alerts on the run page', { timeout: 120_000 }, () => {
+  before(async () => {
+    assert.ok(existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'run `npm run build:renderer` first');
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+    const home = temp.make('gan-e2e-alerts-home-');
+    runId = seedDivergingRun(home);
+    launchUrl = await server.start(home);
+    ({ context, page, cspViolations, pageErrors } = await launchBrowser(temp.make('gan-e2e-alerts-chromium-')));
+  });
+
+  after(async () => {
+    await context?.close().catch(() => {});
+    await server.stop();
+    temp.removeAll();
+  });
+
+  it('lists the divergence alert with its explanation, evidence, sample grid and remedies', async () => {
+    await page.goto(launchUrl);
+    await page.locator(testid('connection') + '[data-state="open"]').waitFor();
+    await page.evaluate((id) => ((globalThis as unknown as { location: { hash: string } }).location.hash = `#/runs/${encodeURIComponent(id)}`), runId);
+    await page.locator(`${testid('run-page')}[data-run-id="${runId}"] ${testid('run-name')}`).waitFor();
+
+    const alert = page.locator(`${testid('alert')}[data-kind="divergence"]`);
+    await alert.waitFor();
+    assert.equal(await alert.getAttribute('data-severity'), 'critical');
+    const alertId = (await alert.getAttribute('data-alert-id'))!;
+    assert.match(alertId, /^divergence:\d+$/);
+    assert.match((await alert.locator('.range').textContent()) ?? '', /step/);
+
+    await alert.locator(testid('alert-toggle')).click();
+    assert.match((await alert.locator(testid('alert-explanation')).textContent()) ?? '', /NaN|infinite|loss/i);
+    assert.match((await alert.locator(testid('alert-evidence')).textContent()) ?? '', /gLoss/);
+    await alert.locator(testid('alert-sample')).waitFor();
+    await until('the alert sample grid to load', () => loadedWidth(page, `${testid('alert')}[data-kind="divergence"] ${testid('alert-sample')}`), (w) => w > 0);
+    const remedies = await alert.locator(testid('remedy')).evaluateAll((els) => els.map((e) => e.getAttribute('data-remedy-id')));
+    assert.ok(remedies.includes('lower_lr'), JSON.stringify(remedies));
+
+    // its region is shaded on the loss chart (its evidence tags are loss/g and loss/d) and marked on the timeline
+    const loss = page.locator(testid('chart-loss'));
+    await until('the loss chart to shade the alert', async () => (await loss.getAttribute('data-alert-regions')) ?? '', (ids) => ids.split(' ').includes(alertId));
+    assert.ok(((await loss.getAttribute('data-alert-markers')) ?? '').split(' ').includes(alertId));
+    // the gradient alert's region lands on the gradient-norm chart, not the D-output one
+    const grad = page.locator(testid('chart-group-grad'));
+    await grad.waitFor();
+    await until('the gradient chart to shade its alert', async () => (await grad.getAttribute('data-alert-regions')) ?? '', (ids) => /gradient:/.test(ids));
+    assert.equal(await page.locator(testid('chart-d')).getAttribute('data-alert-regions'), null);
+    await shot(page, 'alerts-run-page', { tall: true });
+  });
+
+  it('forks a new run with the remedy and opens it', async () => {
+    const alert = page.locator(`${testid('alert')}[data-kind="divergence"]`);
+    await alert.locator(`${testid('remedy')}[data-remedy-id="lower_lr"] ${testid('fork-remedy')}`).click();
+    await until('the new run page', async () => new URL(page.url()).hash, (h) => h.startsWith('#/runs/') && h !== `#/runs/${encodeURIComponent(runId)}`);
+    const childId = decodeURIComponent(new URL(page.url()).hash.slice('#/runs/'.length));
+    await page.locator(`${testid('run-page')}[data-run-id="${childId}"] ${testid('run-name')}`).waitFor();
+    await page.locator(testid('alerts-panel')).waitFor();
+    await shot(page, 'alerts-forked-run');
+    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(pageErrors, []);
+  });
+});
