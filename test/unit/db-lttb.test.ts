@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lttb, lttbIndices } from '../../electron/core/db/lttb.ts';
+import { lttb, lttbIndices } from '../../electron/common/lttb.ts';
 
 function series(n: number, f: (i: number) => number): { xs: number[]; ys: number[] } {
   const xs = Array.from({ length: n }, (_, i) => i);

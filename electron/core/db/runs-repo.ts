@@ -8,7 +8,7 @@ import type { RunConfig } from '../../common/config.ts';
 import { ApiError, invalidInput } from '../../common/errors.ts';
 import { isForeignKeyError, readStatement, statement, translateSqliteError } from './database.ts';
 import type { Db, ReadonlyDb } from './database.ts';
-import { lttbIndices } from './lttb.ts';
+import { lttbIndices } from '../../common/lttb.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Types

@@ -1,7 +1,7 @@
 // An in-memory scalar series with a bounded size: appends are O(1) amortised, and when the series
 // grows past `cap` it is downsampled with LTTB to half the cap, so memory and drawing cost stay
 // flat however long a run trains.
-import { lttb } from './lttb.ts';
+import { lttb } from '../../../electron/common/lttb.ts';
 
 export const DEFAULT_SERIES_CAP = 5000;
 
