@@ -11,6 +11,7 @@ import { BACKEND_CHOICES, FAMILIES, resolveRunConfig } from '../../common/config
 import { createStudioCore, type StudioCore } from '../services/studio.ts';
 import { createInMemoryClient } from '../transport/in-memory.ts';
 import { defaultHome, PROJECT_ROOT, RENDERER_DIST } from '../paths.ts';
+import { SQLITE_BINDING_ENV } from '../db/database.ts';
 
 const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
@@ -482,6 +483,31 @@ async function serveCommand(args: string[], openByDefault: boolean): Promise<num
   return EXIT.ok;
 }
 
+/**
+ * better-sqlite3 built for the installed Electron's ABI, in dist/native/electron-<version>/ (built
+ * once with @electron/rebuild from a copy of the package, so node_modules keeps the Node build the
+ * CLI and tests use). Returns the path of the .node file for better-sqlite3's nativeBinding.
+ */
+async function electronSqliteBinding(): Promise<string> {
+  const require = createRequire(import.meta.url);
+  const version = (require('electron/package.json') as { version: string }).version;
+  const target = path.join(PROJECT_ROOT, 'dist', 'native', `electron-${version}`);
+  const binding = path.join(target, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+  if (existsSync(binding)) return binding;
+  const { cp, mkdir, writeFile, rm } = await import('node:fs/promises');
+  const source = path.dirname(require.resolve('better-sqlite3/package.json'));
+  const sqliteVersion = (require('better-sqlite3/package.json') as { version: string }).version;
+  await rm(target, { recursive: true, force: true });
+  await mkdir(path.join(target, 'node_modules'), { recursive: true });
+  await cp(source, path.join(target, 'node_modules', 'better-sqlite3'), { recursive: true, filter: (p) => !p.includes(`${path.sep}build${path.sep}`) });
+  await writeFile(path.join(target, 'package.json'), JSON.stringify({ name: 'gan-studio-electron-native', version: '0.0.0', private: true, dependencies: { 'better-sqlite3': sqliteVersion } }));
+  process.stdout.write(`Building better-sqlite3 ${sqliteVersion} for Electron ${version} (once)…\n`);
+  const { rebuild } = (await import('@electron/rebuild')) as { rebuild: (o: { buildPath: string; electronVersion: string; onlyModules: string[]; force: boolean }) => Promise<void> };
+  await rebuild({ buildPath: target, electronVersion: version, onlyModules: ['better-sqlite3'], force: true });
+  if (!existsSync(binding)) throw new Error(`the rebuild finished without ${binding}`);
+  return binding;
+}
+
 /** The Electron binary's path when it is installed, else the reason it is not. */
 export function findElectron(): { path: string } | { missing: string } {
   try {
@@ -504,7 +530,14 @@ async function startCommand(args: string[]): Promise<number> {
     const build = spawn(process.execPath, [path.join(PROJECT_ROOT, 'scripts', 'build-electron.mjs')], { stdio: 'inherit' });
     const built = await new Promise<number>((r) => build.on('exit', (c) => r(c ?? 1)));
     if (built !== 0) return EXIT.failed;
-    const env = { ...process.env, ...(values.home ? { GAN_STUDIO_HOME: path.resolve(values.home) } : {}) };
+    let binding: string;
+    try {
+      binding = await electronSqliteBinding();
+    } catch (err) {
+      process.stderr.write(`gan-studio: could not build better-sqlite3 for Electron (${(err as Error).message}); it needs python3, make and a C++ compiler, and Electron's headers from the network the first time\n`);
+      return EXIT.failed;
+    }
+    const env = { ...process.env, [SQLITE_BINDING_ENV]: binding, ...(values.home ? { GAN_STUDIO_HOME: path.resolve(values.home) } : {}) };
     const app = spawn(electron.path, [PROJECT_ROOT], { stdio: 'inherit', env });
     return await new Promise<number>((r) => app.on('exit', (c) => r(c ?? 0)));
   }

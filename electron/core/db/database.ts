@@ -47,6 +47,18 @@ export interface OpenOptions {
 
 export const BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * better-sqlite3 is not an N-API module: Electron's Node needs its own build. `gan-studio start`
+ * builds one beside the Node build (node_modules keeps serving the CLI and tests) and points the
+ * desktop app at it through this variable; packaged apps are rebuilt by electron-builder instead.
+ */
+export const SQLITE_BINDING_ENV = 'GAN_STUDIO_SQLITE_BINDING';
+
+function nativeBindingOption(): { nativeBinding?: string } {
+  const binding = process.env[SQLITE_BINDING_ENV];
+  return binding ? { nativeBinding: binding } : {};
+}
+
 /** SQLite result codes that mean the file itself is damaged (as opposed to locked, full, missing). */
 const CORRUPTION_CODES = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_VTAB']);
 
@@ -166,7 +178,7 @@ export function openDatabase(file: string, opts: OpenOptions = {}): { db: Db | R
     let db: Db | undefined;
     try {
       if (isFileDb(file)) assertSqliteHeader(file);
-      db = new Database(file, { readonly, fileMustExist: readonly });
+      db = new Database(file, { readonly, fileMustExist: readonly, ...nativeBindingOption() });
       configure(db, readonly, busy, quickCheck);
       if (runMigrations) migrate(db);
       else if (readonly) assertSchemaVersion(db);
