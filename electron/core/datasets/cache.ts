@@ -7,6 +7,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { fsyncDir, writeFileDurable } from '../util/atomic-fs.ts';
+import type { DatasetRecord } from '../db/datasets-repo.ts';
 
 export const DatasetManifestSchema = z.object({
   format: z.literal('gan-studio-dataset'),
@@ -99,6 +100,12 @@ export async function writeDatasetCache(dir: string, manifest: NewDatasetManifes
     throw err;
   }
   return full;
+}
+
+/** The database row of a dataset cache (the API summary plus the cache folder). */
+export function datasetRecordOf(manifest: DatasetManifest, dir: string): DatasetRecord {
+  const { id, name, kind, layout, description, countB, count, width, height, channels, classNames, classCounts, contentHash, createdAt } = manifest;
+  return { id, name, kind, layout, description, countB, count, width, height, channels, classNames, classCounts, contentHash, createdAt, dir };
 }
 
 export async function readDatasetManifest(dir: string): Promise<DatasetManifest> {

@@ -10,7 +10,7 @@ import { getDataset, getDatasetDir, upsertDataset } from '../db/datasets-repo.ts
 import { builtinMnistArrays } from '../datasets/builtin-mnist.ts';
 import { GRID_OF_25, RING_OF_8, samplePointMixture, type PointMixture } from '../datasets/builtin-points.ts';
 import { BUILTIN_TRANSLATION_DATASETS, mnistEdgesPairs, mnistThickUnpaired, type BuiltinTranslationDataset } from '../datasets/builtin-translation.ts';
-import { loadDatasetCache, readDatasetManifest, writeDatasetCache, type DatasetArrays, type DatasetManifest, type NewDatasetManifest } from '../datasets/cache.ts';
+import { datasetRecordOf, loadDatasetCache, readDatasetManifest, writeDatasetCache, type DatasetArrays, type DatasetManifest, type NewDatasetManifest } from '../datasets/cache.ts';
 import { tileImages, type GridImage } from '../util/image-grid.ts';
 import { renderPointsPlot } from '../trainer/points-plot.ts';
 import { pointsExtent } from '../trainer/data-source.ts';
@@ -66,25 +66,6 @@ export function datasetFolderName(id: string): string {
   return id.replace(/[^A-Za-z0-9_-]/g, '-');
 }
 
-function recordOf(manifest: DatasetManifest, dir: string) {
-  return {
-    id: manifest.id,
-    name: manifest.name,
-    kind: manifest.kind,
-    layout: manifest.layout,
-    description: manifest.description,
-    countB: manifest.countB,
-    count: manifest.count,
-    width: manifest.width,
-    height: manifest.height,
-    channels: manifest.channels,
-    classNames: manifest.classNames,
-    classCounts: manifest.classCounts,
-    contentHash: manifest.contentHash,
-    createdAt: manifest.createdAt,
-    dir,
-  };
-}
 
 /** Makes sure the built-in datasets exist in the cache and the database (idempotent, cheap when done). */
 export async function ensureBuiltinDatasets(db: Db, datasetsDir: string, builtins: readonly BuiltinDataset[] = BUILTIN_DATASETS): Promise<void> {
@@ -96,7 +77,7 @@ export async function ensureBuiltinDatasets(db: Db, datasetsDir: string, builtin
       manifest = await writeDatasetCache(dir, { ...m, source: b.revision > 1 ? `${m.source}, rev ${b.revision}` : m.source }, arrays);
     }
     const existing = getDataset(db, b.id);
-    if (!existing || existing.contentHash !== manifest.contentHash || existing.layout !== manifest.layout || getDatasetDir(db, b.id) !== dir) upsertDataset(db, recordOf(manifest, dir));
+    if (!existing || existing.contentHash !== manifest.contentHash || existing.layout !== manifest.layout || getDatasetDir(db, b.id) !== dir) upsertDataset(db, datasetRecordOf(manifest, dir));
   }
 }
 

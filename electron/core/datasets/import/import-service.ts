@@ -11,7 +11,7 @@ import { ApiError } from '../../../common/errors.ts';
 import type { Db } from '../../db/database.ts';
 import { deleteDataset, getDataset, getDatasetDir, upsertDataset } from '../../db/datasets-repo.ts';
 import { isInside } from '../../transport/safe-path.ts';
-import { readDatasetManifest, type DatasetManifest } from '../cache.ts';
+import { datasetRecordOf, readDatasetManifest, type DatasetManifest } from '../cache.ts';
 import { removeImportOutput, sweepStaleImports } from './cleanup.ts';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './limits.ts';
 import type { ImporterHandle, ImporterToHost, ImportSpawner } from './protocol.ts';
@@ -140,23 +140,7 @@ export class DatasetImportService {
   }
 
   #record(manifest: DatasetManifest, dir: string): void {
-    upsertDataset(this.#o.db, {
-      id: manifest.id,
-      name: manifest.name,
-      kind: manifest.kind,
-      layout: manifest.layout,
-      description: manifest.description,
-      countB: manifest.countB,
-      count: manifest.count,
-      width: manifest.width,
-      height: manifest.height,
-      channels: manifest.channels,
-      classNames: manifest.classNames,
-      classCounts: manifest.classCounts,
-      contentHash: manifest.contentHash,
-      createdAt: manifest.createdAt,
-      dir,
-    });
+    upsertDataset(this.#o.db, datasetRecordOf(manifest, dir));
   }
 
   #emit(job: Job): void {
