@@ -8,10 +8,10 @@ import { Rng } from '../models/rng.ts';
 import { buildDiscriminator, buildGenerator, upsamplingStages, type DcganSpec } from '../models/dcgan.ts';
 import { buildMlp } from '../models/mlp.ts';
 import { createOptimizer } from '../models/optim.ts';
-import { OBJECTIVE_LOSSES, bceWithTargets, scoresAreLogits } from '../models/objectives.ts';
+import { OBJECTIVE_LOSSES, scoresAreLogits } from '../models/objectives.ts';
 import { updateRunningStats, type BatchStats } from '../models/layers.ts';
 import type { ParamSet } from '../models/params.ts';
-import { dTargets, discriminatorInput, globalNorm, gradientPenalty, r1Penalty } from './shared.ts';
+import { discriminatorLoss, discriminatorTargets, discriminatorInput, globalNorm, gradientPenalty, r1Penalty } from './shared.ts';
 import type { DataShape, FamilyDefinition, FamilyRuntime, FixedInputs, SampleOutput, StepContext } from './types.ts';
 
 interface Players {
@@ -66,7 +66,6 @@ export function buildAdversarial(config: RunConfig, shape: DataShape, seed: numb
   const players = shape.layout === 'points' ? mlpPlayers(config, Rng.derive(seed, 1)) : convPlayers(config, shape, Rng.derive(seed, 1));
   const loss = OBJECTIVE_LOSSES[config.objective]!;
   const logits = scoresAreLogits(config.objective);
-  const usesTargets = config.objective === 'non-saturating' || config.objective === 'minimax' || config.objective === 'least-squares';
   const gOpt = createOptimizer(config.optimizer.g, 'g');
   const dOpt = createOptimizer(config.optimizer.d, 'd');
   const { gradientPenalty: gp, r1, weightClip } = config.regularizers;
@@ -89,26 +88,14 @@ export function buildAdversarial(config: RunConfig, shape: DataShape, seed: numb
         const fake = players.generate(z, true, undefined, config.architecture.dropout > 0 ? Math.floor(ctx.random() * 2 ** 31) : undefined);
         const realIn = discriminatorInput(ctx, real);
         const fakeIn = discriminatorInput(ctx, fake);
-        // Non-saturating/minimax/LSGAN targets carry label smoothing and flips; for the
-        // Wasserstein and hinge objectives those tricks do not apply.
-        const realT = usesTargets && (config.tricks.labelSmoothing > 0 || config.tricks.labelFlip > 0) ? dTargets(ctx, b, true) : null;
-        const fakeFlip = usesTargets && config.tricks.labelFlip > 0 ? dTargets(ctx, b, false) : null;
+        // smoothing/flips act on the targets of the log and least-squares objectives only
+        const targets = discriminatorTargets(ctx, b);
         let dReal!: tf.Scalar;
         let dFake!: tf.Scalar;
         const { value, grads } = tf.variableGrads(() => {
           const realScores = players.discriminate(realIn);
           const fakeScores = players.discriminate(fakeIn);
-          let l: tf.Scalar;
-          if (realT || fakeFlip) {
-            // per-sample targets: BCE or squared error against them
-            const t1 = realT ?? tf.onesLike(realScores);
-            const t0 = fakeFlip ?? tf.zerosLike(fakeScores);
-            l = config.objective === 'least-squares'
-              ? tf.mul(tf.add(tf.mean(tf.square(tf.sub(realScores, t1))), tf.mean(tf.square(tf.sub(fakeScores, t0)))), 0.5)
-              : tf.add(bceWithTargets(realScores, t1), bceWithTargets(fakeScores, t0));
-          } else {
-            l = loss.discriminator(realScores, fakeScores, 1);
-          }
+          let l = discriminatorLoss(ctx, realScores, fakeScores, targets);
           if (gp > 0) l = tf.add(l, tf.mul(gradientPenalty(ctx, players.discriminate, real, fake), gp));
           if (r1 > 0) l = tf.add(l, tf.mul(r1Penalty(players.discriminate, real), r1 / 2));
           dReal = tf.keep(score(realScores));

@@ -7,10 +7,10 @@ import type { RunConfig } from '../../common/config.ts';
 import type { Issue } from '../../common/errors.ts';
 import { Rng } from '../models/rng.ts';
 import { createOptimizer } from '../models/optim.ts';
-import { OBJECTIVE_LOSSES, bceWithTargets, scoresAreLogits } from '../models/objectives.ts';
+import { OBJECTIVE_LOSSES, scoresAreLogits } from '../models/objectives.ts';
 import { FEATURE_NORMS, buildUnetGenerator, unetLevels, type FeatureNorm, type UniformSource } from '../models/unet.ts';
 import { buildPatchDiscriminator } from '../models/patchgan.ts';
-import { dTargets, discriminatorInput, globalNorm, gradientPenalty, r1Penalty } from './shared.ts';
+import { discriminatorLoss, discriminatorTargets, discriminatorInput, globalNorm, gradientPenalty, r1Penalty } from './shared.ts';
 import type { DataShape, FamilyDefinition, FamilyRuntime, FixedInputs, SampleOutput, StepContext } from './types.ts';
 
 /** RNG stream of the fixed dropout mask used for sample grids (so successive grids are comparable). */
@@ -40,15 +40,7 @@ export function checkTranslation(config: RunConfig, shape: DataShape, layout: 'p
  * smoothing, label flips) broadcast over the patch map when set, else the objective's own loss.
  */
 export function patchDiscriminatorLoss(ctx: StepContext, realScores: tf.Tensor, fakeScores: tf.Tensor): tf.Scalar {
-  const { config } = ctx;
-  const n = realScores.shape[0];
-  const usesTargets = config.objective === 'non-saturating' || config.objective === 'minimax' || config.objective === 'least-squares';
-  const smooth = config.tricks.labelSmoothing > 0 || config.tricks.labelFlip > 0;
-  if (!usesTargets || !smooth) return OBJECTIVE_LOSSES[config.objective]!.discriminator(realScores, fakeScores, 1);
-  const t1 = tf.reshape(dTargets(ctx, n, true), [n, 1, 1, 1]);
-  const t0 = config.tricks.labelFlip > 0 ? tf.reshape(dTargets(ctx, n, false), [n, 1, 1, 1]) : tf.zerosLike(fakeScores);
-  if (config.objective === 'least-squares') return tf.mul(tf.add(tf.mean(tf.square(tf.sub(realScores, t1))), tf.mean(tf.square(tf.sub(fakeScores, t0)))), 0.5);
-  return tf.add(bceWithTargets(realScores, t1), bceWithTargets(fakeScores, t0));
+  return discriminatorLoss(ctx, realScores, fakeScores, discriminatorTargets(ctx, realScores.shape[0]));
 }
 
 /** D's gradient penalty / R1 (weighted) when configured; zero otherwise. */

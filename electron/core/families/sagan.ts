@@ -8,11 +8,11 @@ import type { RunConfig } from '../../common/config.ts';
 import type { Issue } from '../../common/errors.ts';
 import { Rng } from '../models/rng.ts';
 import { createOptimizer } from '../models/optim.ts';
-import { OBJECTIVE_LOSSES, bceWithTargets, scoresAreLogits } from '../models/objectives.ts';
+import { OBJECTIVE_LOSSES, scoresAreLogits } from '../models/objectives.ts';
 import { updateRunningStats, type BatchStats } from '../models/layers.ts';
 import { buildConvDiscriminator, buildConvGenerator, oneHot, type ConvGanSpec } from '../models/conditional.ts';
 import { checkAdversarialData } from './adversarial.ts';
-import { dTargets, discriminatorInput, globalNorm, gradientPenalty, r1Penalty } from './shared.ts';
+import { discriminatorLoss, discriminatorTargets, discriminatorInput, globalNorm, gradientPenalty, r1Penalty } from './shared.ts';
 import type { DataShape, FamilyDefinition, FamilyRuntime, FixedInputs, SampleOutput, StepContext } from './types.ts';
 
 const G_NORMS = ['none', 'batch', 'spectral'] as const;
@@ -55,7 +55,6 @@ export function buildConvGanRuntime(config: RunConfig, shape: DataShape, seed: n
   const D = buildConvDiscriminator(spec, rng);
   const loss = OBJECTIVE_LOSSES[config.objective]!;
   const logits = scoresAreLogits(config.objective);
-  const usesTargets = config.objective === 'non-saturating' || config.objective === 'minimax' || config.objective === 'least-squares';
   // unique optimizer scopes so slot names never collide with another family's in a checkpoint
   const gOpt = createOptimizer(config.optimizer.g, `${config.family}-g`);
   const dOpt = createOptimizer(config.optimizer.d, `${config.family}-d`);
@@ -86,8 +85,8 @@ export function buildConvGanRuntime(config: RunConfig, shape: DataShape, seed: n
         const fake = G.apply(ctx.latents(b), fakeY, { training: true });
         const realIn = discriminatorInput(ctx, real);
         const fakeIn = discriminatorInput(ctx, fake);
-        const realT = usesTargets && (config.tricks.labelSmoothing > 0 || config.tricks.labelFlip > 0) ? dTargets(ctx, b, true) : null;
-        const fakeFlip = usesTargets && config.tricks.labelFlip > 0 ? dTargets(ctx, b, false) : null;
+        // smoothing/flips act on the targets of the log and least-squares objectives only
+        const targets = discriminatorTargets(ctx, b);
         // one power iteration per D update, outside the tape: u is a constant of this forward
         const dSn = D.sn?.iterate() ?? null;
         const disc = (x: tf.Tensor, y: tf.Tensor2D | null) => D.apply(x as tf.Tensor4D, y, { training: true, sn: dSn });
@@ -96,16 +95,7 @@ export function buildConvGanRuntime(config: RunConfig, shape: DataShape, seed: n
         const { value, grads } = tf.variableGrads(() => {
           const realScores = disc(realIn, realY);
           const fakeScores = disc(fakeIn, fakeY);
-          let l: tf.Scalar;
-          if (realT || fakeFlip) {
-            const t1 = realT ?? tf.onesLike(realScores);
-            const t0 = fakeFlip ?? tf.zerosLike(fakeScores);
-            l = config.objective === 'least-squares'
-              ? tf.mul(tf.add(tf.mean(tf.square(tf.sub(realScores, t1))), tf.mean(tf.square(tf.sub(fakeScores, t0)))), 0.5)
-              : tf.add(bceWithTargets(realScores, t1), bceWithTargets(fakeScores, t0));
-          } else {
-            l = loss.discriminator(realScores, fakeScores, 1);
-          }
+          let l = discriminatorLoss(ctx, realScores, fakeScores, targets);
           // penalties on D(·, y_real): interpolates take the real batch's labels
           if (gp > 0) l = tf.add(l, tf.mul(gradientPenalty(ctx, (x) => disc(x, realY), real, fake), gp));
           if (r1 > 0) l = tf.add(l, tf.mul(r1Penalty((x) => disc(x, realY), real), r1 / 2));

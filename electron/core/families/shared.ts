@@ -2,6 +2,7 @@
 // smoothing and flips, gradient penalties and norms. Pure tensor functions (tidied by the caller).
 import * as tf from '@tensorflow/tfjs-core';
 import type { StepContext } from './types.ts';
+import { OBJECTIVE_LOSSES, bceWithTargets } from '../models/objectives.ts';
 
 /** sqrt(Σ‖g‖²) over every gradient, as a scalar tensor */
 export function globalNorm(grads: Record<string, tf.Tensor>): tf.Scalar {
@@ -95,4 +96,39 @@ export function gradientPenalty(ctx: StepContext, d: (x: tf.Tensor) => tf.Tensor
 export function r1Penalty(d: (x: tf.Tensor) => tf.Tensor, real: tf.Tensor): tf.Scalar {
   const g = tf.grad((x: tf.Tensor) => tf.sum(d(x)))(real);
   return tf.mean(tf.sum(tf.square(g), g.shape.slice(1).map((_, i) => i + 1)));
+}
+
+/** Objectives whose D loss compares scores with real/fake targets, so smoothing and flips apply. */
+export function objectiveUsesTargets(objective: StepContext['config']['objective']): boolean {
+  return objective === 'non-saturating' || objective === 'minimax' || objective === 'least-squares';
+}
+
+export interface DiscriminatorTargets {
+  real: tf.Tensor2D | null;
+  fake: tf.Tensor2D | null;
+}
+
+/**
+ * D's per-sample targets when label smoothing or flips are on (real drawn first, then fake, from
+ * the step's RNG); both null when the objective's own loss applies unchanged.
+ */
+export function discriminatorTargets(ctx: StepContext, n: number): DiscriminatorTargets {
+  const { labelSmoothing, labelFlip } = ctx.config.tricks;
+  if (!objectiveUsesTargets(ctx.config.objective)) return { real: null, fake: null };
+  const real = labelSmoothing > 0 || labelFlip > 0 ? dTargets(ctx, n, true) : null;
+  const fake = labelFlip > 0 ? dTargets(ctx, n, false) : null;
+  return { real, fake };
+}
+
+/**
+ * D's adversarial loss: against the per-sample targets (BCE, or squared error for LSGAN, broadcast
+ * over any score map) when there are any, else the objective's own loss.
+ */
+export function discriminatorLoss(ctx: StepContext, realScores: tf.Tensor, fakeScores: tf.Tensor, targets: DiscriminatorTargets): tf.Scalar {
+  if (!targets.real && !targets.fake) return OBJECTIVE_LOSSES[ctx.config.objective]!.discriminator(realScores, fakeScores, 1);
+  const asScores = (t: tf.Tensor2D | null, like: tf.Tensor, fill: 0 | 1) => (t ? tf.reshape(t, [like.shape[0], ...like.shape.slice(1).map(() => 1)]) : fill ? tf.onesLike(like) : tf.zerosLike(like));
+  const t1 = asScores(targets.real, realScores, 1);
+  const t0 = asScores(targets.fake, fakeScores, 0);
+  if (ctx.config.objective === 'least-squares') return tf.mul(tf.add(tf.mean(tf.square(tf.sub(realScores, t1))), tf.mean(tf.square(tf.sub(fakeScores, t0)))), 0.5);
+  return tf.add(bceWithTargets(realScores, t1), bceWithTargets(fakeScores, t0));
 }

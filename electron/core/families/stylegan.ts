@@ -9,9 +9,9 @@ import type { RunConfig } from '../../common/config.ts';
 import type { Issue } from '../../common/errors.ts';
 import { Rng } from '../models/rng.ts';
 import { createOptimizer } from '../models/optim.ts';
-import { OBJECTIVE_LOSSES, bceWithTargets, scoresAreLogits } from '../models/objectives.ts';
+import { OBJECTIVE_LOSSES, scoresAreLogits } from '../models/objectives.ts';
 import { buildStyleDiscriminator, buildStyleGenerator, layerStyles, truncate, updateWAvg, type StyleGenerator, type StyleSpec } from '../models/style.ts';
-import { dTargets, discriminatorInput, globalNorm, gradientPenalty, r1Penalty } from './shared.ts';
+import { discriminatorLoss, discriminatorTargets, discriminatorInput, globalNorm, gradientPenalty, r1Penalty } from './shared.ts';
 import type { DataShape, FamilyDefinition, FamilyRuntime, FixedInputs, SampleOutput, StepContext } from './types.ts';
 
 /** Lazy regularisation (StyleGAN2 §3.1): R1 on every 16th D update, weighted ×16 to keep its strength. */
@@ -67,7 +67,6 @@ export function buildStyleGan(config: RunConfig, shape: DataShape, seed: number)
   const d = buildStyleDiscriminator(spec, Rng.derive(seed, 13));
   const loss = OBJECTIVE_LOSSES[config.objective]!;
   const logits = scoresAreLogits(config.objective);
-  const usesTargets = config.objective === 'non-saturating' || config.objective === 'minimax' || config.objective === 'least-squares';
   const gOpt = createOptimizer(config.optimizer.g, 'stylegan/g');
   const dOpt = createOptimizer(config.optimizer.d, 'stylegan/d');
   const { gradientPenalty: gp, r1 } = config.regularizers;
@@ -109,8 +108,8 @@ export function buildStyleGan(config: RunConfig, shape: DataShape, seed: number)
         if (mixed) mixedSteps++;
         const realIn = discriminatorInput(ctx, batch.x);
         const fakeIn = discriminatorInput(ctx, fake);
-        const realT = usesTargets && (config.tricks.labelSmoothing > 0 || config.tricks.labelFlip > 0) ? dTargets(ctx, b, true) : null;
-        const fakeT = usesTargets && config.tricks.labelFlip > 0 ? dTargets(ctx, b, false) : null;
+        // smoothing/flips act on the targets of the log and least-squares objectives only
+        const targets = discriminatorTargets(ctx, b);
         // lazy R1 on the D optimizer's update count, which the checkpoint stores, so resume keeps the schedule
         const lazyR1 = r1 > 0 && dOpt.iterations % R1_INTERVAL === 0;
         let dReal!: tf.Scalar;
@@ -119,17 +118,7 @@ export function buildStyleGan(config: RunConfig, shape: DataShape, seed: number)
         const { value, grads } = tf.variableGrads(() => {
           const realScores = d.apply(realIn);
           const fakeScores = d.apply(fakeIn);
-          let l: tf.Scalar;
-          if (realT || fakeT) {
-            const t1 = realT ?? tf.onesLike(realScores);
-            const t0 = fakeT ?? tf.zerosLike(fakeScores);
-            l = config.objective === 'least-squares'
-              ? tf.mul(tf.add(tf.mean(tf.square(tf.sub(realScores, t1))), tf.mean(tf.square(tf.sub(fakeScores, t0)))), 0.5)
-              : tf.add(bceWithTargets(realScores, t1), bceWithTargets(fakeScores, t0));
-          } else {
-            // non-saturating logistic loss (Goodfellow et al. 2014), StyleGAN's default
-            l = loss.discriminator(realScores, fakeScores, 1);
-          }
+          let l = discriminatorLoss(ctx, realScores, fakeScores, targets);
           if (gp > 0) l = tf.add(l, tf.mul(gradientPenalty(ctx, d.apply, realIn, fakeIn), gp));
           if (lazyR1) {
             // R1 (Mescheder et al. 2018): γ/2 · E‖∇D(x)‖² on what D sees of the reals, ×16 for laziness
