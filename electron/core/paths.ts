@@ -17,4 +17,5 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env, platform: Node
 
 /** The checkout (or installed package) root. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const RENDERER_DIST = path.join(PROJECT_ROOT, 'dist', 'renderer');
+/** The built renderer; GAN_STUDIO_RENDERER_DIST points elsewhere (parallel e2e builds during development). */
+export const RENDERER_DIST = process.env.GAN_STUDIO_RENDERER_DIST ? path.resolve(process.env.GAN_STUDIO_RENDERER_DIST) : path.join(PROJECT_ROOT, 'dist', 'renderer');
