@@ -7,6 +7,7 @@ import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell, utilityP
 import { createStudioCore } from '../core/services/studio.ts';
 import type { StudioCore } from '../core/services/studio.ts';
 import { forwardEvents, registerIpc } from './ipc.ts';
+import { registerImportPicker } from './import-picker.ts';
 import { APP_ENTRY_URL, webPreferencesWithPreload } from './policy.ts';
 import { registerAppProtocol, registerAppScheme } from './protocol.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
@@ -58,6 +59,13 @@ async function start(): Promise<void> {
     spawnImporter: workerThreadSpawner(pathToFileURL(distDir('electron', 'import-worker.cjs')).href, null),
   });
   cleanups.push(registerIpc(ipcMain, core.api));
+  cleanups.push(
+    registerImportPicker(
+      ipcMain,
+      (win, options) => (win ? dialog.showOpenDialog(win, options) : dialog.showOpenDialog(options)),
+      (event) => BrowserWindow.fromWebContents(event.sender),
+    ),
+  );
   cleanups.push(forwardEvents(core.events, () => BrowserWindow.getAllWindows().map((w) => w.webContents)));
   mainWindow = createWindow();
 }

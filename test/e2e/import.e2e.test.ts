@@ -1,13 +1,14 @@
 // End to end: import a generated folder through the Datasets page of the real studio (browser
 // mode), watch the progress reach done, see the new dataset with its class bars, report and
-// rejected files, see a hopeless import fail with its reasons, then delete the dataset.
+// rejected files, see a hopeless import fail with its reasons, then delete the dataset; upload a
+// zip through the file input and by a (synthetic) drag-and-drop, and see those datasets appear.
 // Needs `npm run build:renderer` first (npm run test:e2e does it) and /usr/bin/chromium.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { png, writeFiles } from '../unit/import-fixtures.ts';
+import { makeZip, png, writeFiles } from '../unit/import-fixtures.ts';
 import { CHROMIUM, ROOT, StudioServer, TempDirs, launchBrowser, loadedWidth, shot, testid, until } from './helpers.ts';
 
 const NAME = 'e2e pets';
@@ -24,6 +25,8 @@ let cspViolations: string[] = [];
 let pageErrors: string[] = [];
 let source = '';
 let hopeless = '';
+let home = '';
+let zip: Buffer = Buffer.alloc(0);
 
 /** Two class folders of small PNGs in two sizes (one an exact copy), one corrupt file and one empty file. */
 async function makeSource(root: string): Promise<void> {
@@ -56,7 +59,13 @@ describe('Dataset import in the browser', { timeout: 120_000 }, () => {
     await makeSource(source);
     hopeless = temp.make('gan-e2e-import-bad-');
     writeFiles(hopeless, { 'a.png': Buffer.from('garbage'), 'b.jpg': Buffer.alloc(0) });
-    launchUrl = await server.start(temp.make('gan-e2e-import-home-'));
+    const entries = [];
+    for (const [c, cls] of ['circles', 'squares'].entries()) {
+      for (let i = 0; i < 5; i++) entries.push({ name: `shapes/${cls}/${i}.png`, data: await png(16, 16, 1, (x, y) => ((c ? x : y) * 16 + i * 9) & 255), method: 'deflate' as const });
+    }
+    zip = makeZip(entries);
+    home = temp.make('gan-e2e-import-home-');
+    launchUrl = await server.start(home);
     ({ context, page, cspViolations, pageErrors } = await launchBrowser(temp.make('gan-e2e-import-chromium-')));
   });
 
@@ -156,6 +165,52 @@ describe('Dataset import in the browser', { timeout: 120_000 }, () => {
     await row.waitFor({ state: 'detached' });
     await page.locator(testid('dataset-detail')).waitFor();
     assert.equal(await page.locator(testid('delete-dataset')).isDisabled(), true, 'the selected built-in offers no delete');
+    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('uploads a zip chosen in the file input (browser mode): the import follows and the dataset appears', async () => {
+    await page.goto(launchUrl);
+    await page.locator(testid('dataset-row')).first().waitFor();
+    if ((await page.locator(testid('import-panel')).count()) === 0) await page.click(testid('import-toggle'));
+    await page.locator(testid('import-upload')).waitFor();
+    assert.match((await page.textContent(testid('import-panel'))) ?? '', /upload a zip/i);
+    assert.doesNotMatch((await page.textContent(testid('import-panel'))) ?? '', /not supported/);
+    await page.fill(testid('import-name'), 'uploaded shapes');
+    await page.fill(testid('import-size'), '16');
+    await page.locator(testid('import-upload-input')).setInputFiles({ name: 'shapes.zip', mimeType: 'application/zip', buffer: zip });
+    await until('the uploaded import to finish', importState, (s) => s !== null && s !== 'running', 45_000);
+    assert.equal(await importState(), 'done');
+    await page.locator(testid('dataset-row'), { hasText: 'uploaded shapes' }).waitFor();
+    await page.locator(testid('dataset-detail')).locator('h2', { hasText: 'uploaded shapes' }).waitFor();
+    const byClass = await page.locator(testid('class-bar')).evaluateAll((els) => els.map((e) => e.getAttribute('data-class')));
+    assert.deepEqual(byClass, ['circles', 'squares']);
+    await shot(page, 'import-upload-done', { tall: true });
+    await until('the staged zip to be removed', async () => readdirSync(path.join(home, 'uploads')), (names) => names.length === 0, 10_000);
+  });
+
+  it('uploads a zip dropped on the window (synthetic DataTransfer) and refuses a dropped non-zip', async () => {
+    await page.click(testid('import-dismiss'));
+    await page.fill(testid('import-name'), 'dropped shapes');
+    const drop = (name: string, base64: string) =>
+      page.evaluate(
+        ({ name, base64 }) => {
+          const w = globalThis as unknown as { atob(s: string): string; DataTransfer: new () => { items: { add(f: unknown): void } }; File: new (parts: unknown[], name: string, o: { type: string }) => unknown; DragEvent: new (type: string, o: object) => unknown; document: { querySelector(s: string): { dispatchEvent(e: unknown): boolean } } };
+          const bytes = Uint8Array.from(w.atob(base64), (ch) => ch.charCodeAt(0));
+          const dt = new w.DataTransfer();
+          dt.items.add(new w.File([bytes], name, { type: name.endsWith('.zip') ? 'application/zip' : 'text/plain' }));
+          const target = w.document.querySelector('[data-testid="import-dropzone"]')!;
+          target.dispatchEvent(new w.DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
+          return target.dispatchEvent(new w.DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
+        },
+        { name, base64 },
+      );
+    assert.equal(await drop('notes.txt', Buffer.from('hello').toString('base64')), false, 'the drop is handled (default prevented)');
+    assert.match((await page.textContent(testid('import-error'))) ?? '', /not a zip archive/);
+    await drop('dropped.zip', zip.toString('base64'));
+    await until('the dropped import to finish', importState, (s) => s !== null && s !== 'running', 45_000);
+    assert.equal(await importState(), 'done');
+    await page.locator(testid('dataset-row'), { hasText: 'dropped shapes' }).waitFor();
     assert.deepEqual(cspViolations, []);
     assert.deepEqual(pageErrors, []);
   });

@@ -14,10 +14,11 @@ import { build } from 'esbuild';
 import { METHOD_NAMES } from '../../electron/common/api.ts';
 import { ApiError, ERROR_CODES } from '../../electron/common/errors.ts';
 import { CONTENT_SECURITY_POLICY } from '../../electron/core/transport/security-headers.ts';
-import { BRIDGE_FUNCTION_NAMES, bridgeFunctionName, createIpcClient } from '../../renderer/src/lib/transport/ipc-client.ts';
+import { BRIDGE_FUNCTION_NAMES, bridgeFunctionName, createIpcClient, PICK_IMPORT_SOURCE_CHANNEL } from '../../renderer/src/lib/transport/ipc-client.ts';
 /* eslint-disable no-restricted-imports -- these shell modules are Electron-free by design, so that this test can reach them */
 import { APP_ENTRY_URL, denyPermissionCheck, denyPermissionRequest, isAllowedExternalUrl, isAllowedNavigation, isTrustedSender, WEB_PREFERENCES, webPreferencesWithPreload } from '../../electron/main/policy.ts';
 import { forwardEvents, registerIpc, senderIsTrusted } from '../../electron/main/ipc.ts';
+import { importDialogOptions, pickedPath, registerImportPicker } from '../../electron/main/import-picker.ts';
 import { registerAppScheme, serveAppRequest } from '../../electron/main/protocol.ts';
 import { hardenSession, hardenWebContents } from '../../electron/main/security.ts';
 import { createUtilityTrainerSpawner, TRAINER_SERVICE_NAME } from '../../electron/main/utility-trainer.ts';
@@ -241,7 +242,7 @@ describe('IPC (A6)', () => {
   it('the preload bridge exposes named functions only, each bound to its own channel', async () => {
     const calls: unknown[][] = [];
     const ipc = { invoke: async (...args: unknown[]) => void calls.push(args), on: () => {}, removeListener: () => {} };
-    const bridge = buildBridge(ipc);
+    const bridge = buildBridge(ipc, { getPathForFile: () => '/x' });
     assert.deepEqual(Object.keys(bridge).sort(), [...BRIDGE_FUNCTION_NAMES].sort());
     assert.ok(Object.isFrozen(bridge));
     for (const generic of ['invoke', 'send', 'sendSync', 'on', 'ipcRenderer', 'call', 'postMessage']) assert.equal(generic in bridge, false, generic);
@@ -255,16 +256,73 @@ describe('IPC (A6)', () => {
     }
   });
 
+  it('the bridge turns a dropped File into its path in the preload and asks main for the open dialog on one fixed channel', async () => {
+    const calls: unknown[][] = [];
+    const ipc = { invoke: async (...args: unknown[]) => (calls.push(args), { ok: true, output: { path: '/data/faces' } }), on: () => {}, removeListener: () => {} };
+    const seen: unknown[] = [];
+    const bridge = buildBridge(ipc, {
+      getPathForFile: (f: File) => {
+        seen.push(f);
+        if ((f as unknown as { broken?: boolean }).broken) throw new Error('not a file');
+        return '/home/me/pets.zip';
+      },
+    });
+    const file = new File([new Uint8Array([1])], 'pets.zip');
+    assert.equal(bridge.pathForFile(file), '/home/me/pets.zip');
+    assert.deepEqual(seen, [file]);
+    assert.equal(bridge.pathForFile({ broken: true } as never), '', 'an error becomes no path');
+    for (const junk of [null, undefined, 'pets.zip', 42]) assert.equal(bridge.pathForFile(junk as never), '');
+    assert.deepEqual(await (bridge.pickImportSource as (...a: unknown[]) => Promise<unknown>)('folder', 'smuggled'), { ok: true, output: { path: '/data/faces' } });
+    assert.deepEqual(calls, [[PICK_IMPORT_SOURCE_CHANNEL, 'folder']]);
+  });
+
+  it('the import picker: sender checked, argument validated, dialog options by kind, cancel → null', async () => {
+    const ipc = fakeIpc();
+    const shown: unknown[][] = [];
+    let answer: { canceled: boolean; filePaths: string[] } = { canceled: false, filePaths: ['/data/mnist'] };
+    const win = { id: 1 } as never;
+    const dispose = registerImportPicker(ipc.ipcMain as never, async (w, options) => (shown.push([w, options]), answer), () => win);
+    const pick = ipc.handlers.get(PICK_IMPORT_SOURCE_CHANNEL)!;
+    const trusted = { senderFrame: { url: 'app://studio/index.html', parent: null } };
+    assert.deepEqual(await pick(trusted, 'folder'), { ok: true, output: { path: '/data/mnist' } });
+    assert.deepEqual(shown[0], [win, importDialogOptions('folder')]);
+    assert.deepEqual(importDialogOptions('folder').properties, ['openDirectory', 'dontAddToRecent']);
+    answer = { canceled: false, filePaths: ['/data/train-images-idx3-ubyte'] };
+    assert.deepEqual(await pick(trusted, 'file'), { ok: true, output: { path: '/data/train-images-idx3-ubyte' } });
+    const fileOptions = shown[1]![1] as { properties: string[]; filters: { extensions: string[] }[] };
+    assert.deepEqual(fileOptions.properties, ['openFile', 'dontAddToRecent']);
+    for (const ext of ['zip', 'npy', 'gz', 'bin']) assert.ok(fileOptions.filters[0]!.extensions.includes(ext), ext);
+    assert.deepEqual(fileOptions.filters.at(-1)!.extensions, ['*'], 'IDX files often have no extension');
+    answer = { canceled: true, filePaths: [] };
+    assert.deepEqual(await pick(trusted, 'file'), { ok: true, output: null });
+    assert.equal(pickedPath({ canceled: false, filePaths: [] }), null);
+    for (const senderFrame of [{ url: 'https://evil.example/', parent: null }, { url: 'app://studio/index.html', parent: {} }, null]) {
+      assert.deepEqual(await pick({ senderFrame }, 'folder'), { ok: false, error: { code: 'unauthorized', message: 'IPC from an untrusted frame' } });
+    }
+    const before = shown.length;
+    for (const junk of ['../etc', '', null, { kind: 'folder' }, ['folder'], 'x'.repeat(100_000)]) {
+      const r = (await pick(trusted, junk)) as { ok: boolean; error?: { code: string } };
+      assert.equal(r.ok, false);
+      assert.equal(r.error!.code, 'invalid_input');
+    }
+    assert.equal(shown.length, before, 'no dialog for an untrusted sender or a bad argument');
+    const failing = fakeIpc();
+    registerImportPicker(failing.ipcMain as never, async () => Promise.reject(new Error('no display')), () => null);
+    assert.deepEqual(await failing.handlers.get(PICK_IMPORT_SOURCE_CHANNEL)!(trusted, 'folder'), { ok: false, error: { code: 'internal', message: 'the open dialog failed: no display' } });
+    dispose();
+    assert.equal(ipc.handlers.has(PICK_IMPORT_SOURCE_CHANNEL), false);
+  });
+
   it('preload.ts exposes only buildBridge(ipcRenderer), and its bundle requires only electron', async () => {
     const source = await readFile(path.join(root, 'electron/preload/preload.ts'), 'utf8');
     assert.equal(source.match(/exposeInMainWorld/g)?.length, 1);
-    assert.match(source, /contextBridge\.exposeInMainWorld\('ganStudio', buildBridge\(ipcRenderer\)\);/);
+    assert.match(source, /contextBridge\.exposeInMainWorld\('ganStudio', buildBridge\(ipcRenderer, webUtils\)\);/);
     const out = await build({ entryPoints: [path.join(root, 'electron/preload/preload.ts')], bundle: true, format: 'cjs', platform: 'browser', external: ['electron'], write: false, logLevel: 'silent' });
     const bundle = out.outputFiles[0].text;
     assert.deepEqual([...new Set([...bundle.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]))], ['electron']);
     assert.doesNotMatch(bundle, /ipcRenderer\.(send|sendSync|sendTo|sendToHost|postMessage)\b/);
     assert.equal(bundle.match(/exposeInMainWorld\(/g)?.length, 1);
-    assert.match(bundle, /exposeInMainWorld\(\s*["']ganStudio["']\s*,\s*buildBridge\(\s*[\w$]*\.?ipcRenderer\s*\)\s*\)/);
+    assert.match(bundle, /exposeInMainWorld\(\s*["']ganStudio["']\s*,\s*buildBridge\(\s*[\w$]*\.?ipcRenderer\s*,\s*[\w$]*\.?webUtils\s*\)\s*\)/);
   });
 
   it('end to end in Node: ipc client → preload bridge → ipcMain handler → core, events back', async () => {
@@ -272,7 +330,7 @@ describe('IPC (A6)', () => {
     const ipc = fakeIpc();
     registerIpc(ipc.ipcMain as never, core.api, { onInternalError: () => {} });
     const stopForwarding = forwardEvents(core.events, () => [ipc.webContents]);
-    const client = createIpcClient(buildBridge(ipc.ipcRenderer));
+    const client = createIpcClient(buildBridge(ipc.ipcRenderer, { getPathForFile: () => '' }));
     assert.deepEqual(await client.call('datasets.list', {}), DATASETS);
     await assert.rejects(client.call('datasets.get', { datasetId: 'nope' }), (e: unknown) => e instanceof ApiError && e.code === 'not_found' && e.details?.datasetId === 'nope');
     await assert.rejects(client.call('runs.list', { limit: 0 }), (e: unknown) => e instanceof ApiError && e.code === 'invalid_input' && /limit/.test(e.message));

@@ -460,7 +460,7 @@ async function serveCommand(args: string[], openByDefault: boolean): Promise<num
   }
   const { startBrowserServer } = await import('../transport/browser-server.ts');
   const core = await openCore(values.home, 'browser');
-  const server = await startBrowserServer({ api: core.api, events: core.events, staticDir: RENDERER_DIST, port });
+  const server = await startBrowserServer({ api: core.api, events: core.events, staticDir: RENDERER_DIST, port, uploads: { dir: path.join(core.home, 'uploads') } });
   out.print({ type: 'listening', url: server.url, origin: server.origin, port: server.port, home: core.home }, `GAN Studio (browser mode) is running.\nOpen: ${server.url}\nData folder: ${core.home}\nPress Ctrl-C to stop.`);
   if ((openByDefault || values.open) && !values['no-open']) {
     const opener = findBrowserOpener();

@@ -14,12 +14,15 @@ import type { RawData } from 'ws';
 import { TRANSPORT_LIMITS } from '../../common/api.ts';
 import type { ApiImplementation, EventSource, StudioEvent } from '../../common/api.ts';
 import { ClientFrameSchema, WS_PATH } from '../../common/wire.ts';
+import { UPLOAD_PATH } from '../../common/upload.ts';
 import type { ServerFrame } from '../../common/wire.ts';
 import { invalidInput } from '../../common/errors.ts';
 import { createApiHandler } from './api-handler.ts';
 import type { ApiHandlerOptions } from './api-handler.ts';
 import { resolveInside } from './safe-path.ts';
 import { cacheControlFor, contentTypeFor, SECURITY_HEADERS } from './security-headers.ts';
+import { createZipUploads } from './zip-upload.ts';
+import type { UploadOutcome, ZipUploadOptions, ZipUploads } from './zip-upload.ts';
 
 export interface BrowserServerOptions {
   api: ApiImplementation;
@@ -32,6 +35,8 @@ export interface BrowserServerOptions {
   host?: '127.0.0.1';
   validateOutput?: ApiHandlerOptions['validateOutput'];
   onInternalError?: ApiHandlerOptions['onInternalError'];
+  /** zip upload (POST ${UPLOAD_PATH}) into this staging folder; without it the endpoint answers 404 */
+  uploads?: ZipUploadOptions;
 }
 
 export interface BrowserServer {
@@ -105,6 +110,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   let cookieName = '';
   let allowedHosts = new Set<string>();
   let closing = false;
+  const uploads: ZipUploads | null = options.uploads ? createZipUploads(options.uploads, (input) => handle('datasets.import', input), events) : null;
 
   const hostOf = (req: IncomingMessage): string | null => {
     const host = req.headers.host?.toLowerCase();
@@ -121,6 +127,30 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     // A request body we will not read is not worth draining: close the connection instead.
     if (close) res.setHeader('Connection', 'close');
     res.end(req.method === 'HEAD' ? undefined : body);
+  };
+
+  const replyJson = (res: ServerResponse, outcome: UploadOutcome): void => {
+    const body = Buffer.from(JSON.stringify(outcome.body), 'utf8');
+    res.statusCode = outcome.status;
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Length', body.length);
+    res.setHeader('Cache-Control', 'no-store');
+    if (outcome.close) res.setHeader('Connection', 'close');
+    res.end(body);
+  };
+
+  /** The one route with a body: same Host and cookie checks as everything else, plus the Origin (CSRF). */
+  const onUpload = async (req: IncomingMessage, res: ServerResponse, host: string, query: URLSearchParams): Promise<void> => {
+    const refuse = (status: number, code: 'unauthorized' | 'not_found' | 'invalid_input', message: string) => replyJson(res, { status, body: { error: { code, message } }, close: true });
+    if (!uploads) return refuse(404, 'not_found', 'uploads are not enabled on this server');
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      return refuse(405, 'invalid_input', `${req.method} is not allowed here; POST the zip`);
+    }
+    if (!hasSession(req)) return refuse(401, 'unauthorized', 'this upload needs the session of the page the studio opened (the access token)');
+    // The browser sets Origin on every POST; a page of any other origin (or none) may not upload.
+    if (req.headers.origin !== `http://${host}`) return refuse(403, 'unauthorized', 'uploads are accepted from the studio page only (wrong Origin)');
+    replyJson(res, await uploads.receive(req, query));
   };
 
   const serveStatic = async (req: IncomingMessage, res: ServerResponse, urlPath: string): Promise<void> => {
@@ -144,7 +174,10 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    if (!hostOf(req)) return reply(req, res, 403, 'Forbidden: unexpected Host header\n', true);
+    const host = hostOf(req);
+    if (!host) return reply(req, res, 403, 'Forbidden: unexpected Host header\n', true);
+    const upload = splitTarget(req.url);
+    if (upload?.path === UPLOAD_PATH) return onUpload(req, res, host, upload.query);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return reply(req, res, 405, 'Method not allowed\n', true);
@@ -175,7 +208,9 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
     });
   });
   server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  // With uploads, a whole request may take minutes: uploads get an idle timeout of their own, and
+  // every other route refuses bodies, so its request is complete once its headers are in.
+  server.requestTimeout = uploads ? 0 : 30_000;
   // TCP connections in all (a tab keeps ~6 HTTP connections and one WebSocket); WebSockets are
   // capped separately at TRANSPORT_LIMITS.maxConnections below.
   server.maxConnections = TRANSPORT_LIMITS.maxConnections * 4;
@@ -278,6 +313,7 @@ export async function startBrowserServer(options: BrowserServerOptions): Promise
   const close = (): Promise<void> => {
     closed ??= (async () => {
       closing = true;
+      uploads?.close();
       clearInterval(heartbeat);
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
       await new Promise((resolve) => setTimeout(resolve, 100).unref());

@@ -5,6 +5,7 @@
 import sharp from 'sharp';
 import type { Metadata, OutputInfo, Sharp } from 'sharp';
 import { bmpDimensions, decodeBmp } from './bmp.ts';
+import { decodeSimplePng } from './png-fast.ts';
 import { isImageFormat, sniffFormat, type ImageFormat, type SniffedFormat } from './sniff.ts';
 import { FileRejected } from './source-tree.ts';
 
@@ -49,6 +50,8 @@ function firstLine(err: unknown): string {
 }
 
 const FIT = { crop: 'cover', pad: 'contain', stretch: 'fill' } as const;
+/** GAN_STUDIO_IMPORT_FAST_PNG=0 turns the plain-PNG fast path off (scripts/bench-import.ts compares both). */
+const FAST_PNG = process.env.GAN_STUDIO_IMPORT_FAST_PNG !== '0';
 const BLACK = { r: 0, g: 0, b: 0, alpha: 1 };
 
 /** Opens an image as a sharp pipeline after checking its declared size against the pixel cap. */
@@ -130,6 +133,11 @@ function fixChannels(data: Uint8Array, got: number, want: 1 | 3, pixels: number)
  */
 export async function decodeImage(buf: Buffer, target: ImageTarget, maxPixels: number): Promise<DecodedImage> {
   const format = imageFormatOf(buf);
+  if (format === 'png' && FAST_PNG) {
+    // already the target's size and channels: nothing for sharp to do but decode (see png-fast.ts)
+    const png = decodeSimplePng(buf, maxPixels);
+    if (png && png.width === target.size && png.height === target.size && png.channels === target.channels) return { pixels: png.data, srcWidth: png.width, srcHeight: png.height, format, notes: [] };
+  }
   const { img, width, height, notes } = await openImage(buf, format, maxPixels);
   const pixels = await finish(img, target, format.toUpperCase());
   return { pixels, srcWidth: width, srcHeight: height, format, notes };

@@ -10,9 +10,11 @@ import {
   type MethodOutput,
   type StudioEvent,
 } from '../../../../electron/common/api.ts';
-import type { ApiError } from '../../../../electron/common/errors.ts';
+import { ApiError } from '../../../../electron/common/errors.ts';
+import type { UploadOptions } from '../../../../electron/common/upload.ts';
 import type { Api } from '../context.ts';
 import { asApiError } from '../errors.ts';
+import { UploadAborted, xhrZipUploader, type ZipUploader } from '../transport/upload.ts';
 
 export type DatasetPreview = MethodOutput<'datasets.preview'>;
 export type DatasetReport = MethodOutput<'datasets.report'>;
@@ -184,6 +186,23 @@ export function importFormErrors(f: ImportForm): Partial<Record<keyof ImportForm
   return e;
 }
 
+/** The form's problems for an upload: everything but the path, which the server chooses. */
+export function uploadFormErrors(f: ImportForm): Partial<Record<keyof ImportForm, string>> {
+  const e = importFormErrors(f);
+  delete e.path;
+  return e;
+}
+
+/** A zip by its name or type (the server checks the content's signature). */
+export const looksLikeZip = (file: { name: string; type: string }): boolean => /\.zip$/i.test(file.name) || /^application\/(x-)?zip(-compressed)?$/.test(file.type);
+
+/** The import options of an upload; the name defaults to the file's, without `.zip`. */
+export function uploadOptions(f: ImportForm, fileName: string): UploadOptions {
+  const { path: _path, kind: _kind, ...rest } = importRequest({ ...f, path: '-' });
+  const name = f.name.trim() || fileName.replace(/\.zip$/i, '').trim().slice(0, 200);
+  return name ? { ...rest, name } : rest;
+}
+
 export function importRequest(f: ImportForm): DatasetImportRequest {
   const req: DatasetImportRequest = { path: f.path.trim(), kind: f.kind, fit: f.fit, holdout: f.holdoutPct / 100, flip: f.flip, seed: f.seed };
   if (f.name.trim()) req.name = f.name.trim();
@@ -203,9 +222,18 @@ export function rejectedOf(status: DatasetImportStatus): RejectedFile[] {
 const POLL_MS = 1500;
 const ORDER: Record<DatasetImportStatus['state'], number> = { running: 0, done: 1, failed: 1, cancelled: 1 };
 
-/** One import at a time from this page: start, follow, cancel. */
+export interface UploadState {
+  fileName: string;
+  loaded: number;
+  total: number;
+}
+
+/** One import at a time from this page: start (a path, or a zip uploaded in browser mode), follow, cancel. */
 export class DatasetImportState {
   #api: Api;
+  #uploader: ZipUploader;
+  #upload = $state.raw<UploadState | null>(null);
+  #uploadAbort: AbortController | null = null;
   #form = $state<ImportForm>(defaultForm());
   #status = $state.raw<DatasetImportStatus | null>(null);
   #starting = $state(false);
@@ -216,9 +244,15 @@ export class DatasetImportState {
   #poll: ReturnType<typeof setInterval> | null = null;
   #onFinished: (status: DatasetImportStatus) => void;
 
-  constructor(api: Api, onFinished: (status: DatasetImportStatus) => void) {
+  constructor(api: Api, onFinished: (status: DatasetImportStatus) => void, uploader: ZipUploader = xhrZipUploader) {
     this.#api = api;
     this.#onFinished = onFinished;
+    this.#uploader = uploader;
+  }
+
+  /** the upload in progress (browser mode), before its import starts */
+  get upload(): UploadState | null {
+    return this.#upload;
   }
 
   get form(): ImportForm {
@@ -228,7 +262,7 @@ export class DatasetImportState {
     return this.#status;
   }
   get running(): boolean {
-    return this.#starting || this.#status?.state === 'running';
+    return this.#starting || this.#upload !== null || this.#status?.state === 'running';
   }
   get starting(): boolean {
     return this.#starting;
@@ -277,7 +311,40 @@ export class DatasetImportState {
     }
   }
 
+  /** Uploads a zip to the server (browser mode), then follows the import it starts like any other. */
+  async uploadZip(file: File): Promise<void> {
+    if (this.running) return;
+    this.#startError = null;
+    this.#status = null;
+    this.#early.clear();
+    if (!looksLikeZip(file)) {
+      this.#startError = new ApiError('invalid_input', `${file.name} is not a zip archive: only .zip files can be uploaded (folders: zip them first)`);
+      return;
+    }
+    const abort = new AbortController();
+    this.#uploadAbort = abort;
+    this.#upload = { fileName: file.name, loaded: 0, total: file.size };
+    try {
+      const status = await this.#uploader(file, uploadOptions(this.#form, file.name), (p) => {
+        if (this.#uploadAbort === abort) this.#upload = { fileName: file.name, loaded: p.loaded, total: p.total };
+      }, abort.signal);
+      this.#upload = null;
+      const early = this.#early.get(status.importId);
+      this.#follow(early && newer(early, status) ? early : status);
+    } catch (err) {
+      if (!(err instanceof UploadAborted)) this.#startError = asApiError(err);
+    } finally {
+      this.#upload = null;
+      this.#uploadAbort = null;
+      this.#early.clear();
+    }
+  }
+
   async cancel(): Promise<void> {
+    if (this.#uploadAbort) {
+      this.#uploadAbort.abort();
+      return;
+    }
     const s = this.#status;
     if (!s || s.state !== 'running') return;
     this.#cancelling = true;
@@ -311,7 +378,7 @@ export class DatasetImportState {
   }
 
   #apply(next: DatasetImportStatus): void {
-    if (this.#starting) {
+    if (this.#starting || this.#upload) {
       const seen = this.#early.get(next.importId);
       if (!seen || newer(next, seen)) this.#early.set(next.importId, next);
       return;
@@ -334,6 +401,7 @@ export class DatasetImportState {
 
   reset(): void {
     this.#stopPolling();
+    this.#uploadAbort?.abort();
     this.#form = defaultForm();
     this.#status = null;
     this.#startError = null;

@@ -19,7 +19,16 @@ export type PreloadBridge = {
 } & {
   /** returns an unsubscribe function */
   readonly onEvent: (listener: (event: StudioEvent) => void) => () => void;
+  /** the absolute path of a file or folder dropped on the page (Electron's webUtils.getPathForFile); '' when it has none */
+  readonly pathForFile: (file: File) => string;
+  /** the system's open dialog in main: a folder, or a zip / IDX / CIFAR / .npy file; null when cancelled */
+  readonly pickImportSource: (what: ImportSourceKind) => Promise<BridgeResult<{ path: string } | null>>;
 };
+
+/** What the open dialog picks: Linux and Windows cannot offer folders and files in one dialog. */
+export type ImportSourceKind = 'folder' | 'file';
+/** The one IPC channel of the shell (not an API method): the open dialog for an import source. */
+export const PICK_IMPORT_SOURCE_CHANNEL = 'shell:pickImportSource';
 
 /** The IPC channel of a method; main registers one handler per channel. */
 export const ipcChannel = (method: MethodName): `api:${MethodName}` => `api:${method}`;
@@ -30,7 +39,7 @@ export function bridgeFunctionName<M extends MethodName>(method: M): BridgeFunct
 }
 
 /** Every function name the bridge must expose, and nothing else. */
-export const BRIDGE_FUNCTION_NAMES: readonly string[] = Object.freeze([...METHOD_NAMES.map((m) => bridgeFunctionName(m)), 'onEvent']);
+export const BRIDGE_FUNCTION_NAMES: readonly string[] = Object.freeze([...METHOD_NAMES.map((m) => bridgeFunctionName(m)), 'onEvent', 'pathForFile', 'pickImportSource']);
 
 /** `window.ganStudio` when the preload ran, else undefined. */
 export function findPreloadBridge(): PreloadBridge | undefined {
