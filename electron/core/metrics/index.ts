@@ -4,11 +4,11 @@ export { asMatrix, meanAndCovariance, columnMeans, cholesky, symmetricEigenvalue
 export type { Matrix, MeanCov, SymmetricEigen, TraceSqrtResult, TraceSqrtRoute } from './linalg.ts';
 export { fidFromFeatures, fidFromFeaturesDetailed, fidFromStats, fidFromStatsDetailed, featureMatchingDistance } from './fid.ts';
 export type { FidDetail } from './fid.ts';
-export { kernelInceptionDistance, polynomialMmd2 } from './kid.ts';
+export { kernelInceptionDistance, kernelInceptionDistanceAsync, polynomialMmd2 } from './kid.ts';
 export type { KidOptions, KidResult } from './kid.ts';
 export { inceptionScore } from './inception-score.ts';
 export type { InceptionScoreResult } from './inception-score.ts';
-export { manifoldScores, improvedPrecisionRecall, prdc, f1Score } from './precision-recall.ts';
+export { manifoldScores, manifoldScoresAsync, improvedPrecisionRecall, prdc, f1Score } from './precision-recall.ts';
 export type { ManifoldScores, PrecisionRecall, Prdc } from './precision-recall.ts';
 export { prdFromFeatures, prdFromHistograms, maxFBetaPair, fBeta, kMeans } from './prd.ts';
 export type { PrdCurve, PrdResult } from './prd.ts';
@@ -18,6 +18,9 @@ export { modeCoverage, modeCoverageFromCounts, predictedClassCounts, klDivergenc
 export type { ModeCoverage, MixtureCoverage } from './modes.ts';
 export { nearestNeighbours, memorisationShare } from './nearest.ts';
 export type { Neighbours, Memorisation } from './nearest.ts';
-export { nearestSquared, forEachDistanceBlock, TopK } from './knn.ts';
+export { nearestSquared, forEachDistanceBlock, distanceBlocks, TopK } from './knn.ts';
+export type { Precision } from './knn.ts';
+export { runSync, runAsync } from './gram32.ts';
+export type { Progress, RunControl } from './gram32.ts';
 export { parseNpy, encodeNpy, NpyError } from './npy.ts';
 export type { NpyArray, NpyDtype } from './npy.ts';

@@ -1,12 +1,15 @@
-// Float64 kernels as a tiny hand-assembled WebAssembly SIMD module. The metrics are pure TS (no
-// tfjs, float64 accumulation as numpy does), but plain JS loops over Float64Array run at about
-// 0.5 GFMA/s on the build machine while 128-bit f64x2 WebAssembly runs several times faster, and
-// the O(N·d²) covariances, O(N²·d) distances and O(d³) Householder steps all reduce to the four
-// kernels below. Nothing is downloaded or compiled from text: the bytes are generated here. A
-// plain JS implementation of the same kernels is the fallback when SIMD is unavailable and the
-// reference the tests compare against.
+// Float64 kernels (and one float32 product) as a tiny hand-assembled WebAssembly SIMD module. The
+// metrics are pure TS (no tfjs, float64 accumulation as numpy does), but plain JS loops over
+// Float64Array run at about 0.5 GFMA/s on the build machine while 128-bit WebAssembly SIMD runs many
+// times faster, and the O(N·d²) covariances, O(N²·d) distances and O(d³) Householder steps all
+// reduce to the kernels below. `gemmNT32` (f32x4 products, float64 output) carries the O(N²·d) Gram
+// blocks of KID and the k-NN metrics on float32 features: ~29 GFLOP/s single-threaded on the build
+// machine, against ~20 for tfjs-backend-wasm's XNNPACK matMul with a pre-transposed operand and ~1.5
+// with transposeB (scripts/bench-metrics.ts `--only gram` measures both). Nothing is downloaded or
+// compiled from text: the bytes are generated here. A plain JS implementation of the same kernels is
+// the fallback when SIMD is unavailable and the reference the tests compare against.
 
-/** The kernels, on byte offsets into one linear memory. All data are float64. */
+/** The kernels, on byte offsets into one linear memory. All data are float64 except gemmNT32's float32 operands. */
 export interface Kernels {
   readonly simd: boolean;
   /** Float64 view of the whole memory; take it again after `reserve`, which may replace the buffer. */
@@ -19,6 +22,15 @@ export interface Kernels {
    * zeros); strides and pointers may be odd (unaligned f64x2 loads are fine in WebAssembly).
    */
   gemmNT(p: number, q: number, c: number, m: number, n: number, K: number, ldp: number, ldq: number, ldc: number, accumulate: boolean): void;
+  /** Float32 view of the same memory (take it again after `reserve`). */
+  readonly f32: Float32Array;
+  /**
+   * The same product with float32 P and Q (strides ldp, ldq in floats) into float64 C (stride ldc
+   * in doubles): each of four f32x4 lanes sums every fourth product of the K slice in float32, the
+   * lanes are added in float64 and C (+)= that. Requires m % TILE32_M = 0, n % TILE32_N = 0 and
+   * K % 4 = 0 (callers pad with zeros). Symmetric: swapping P and Q gives bit-identical values.
+   */
+  gemmNT32(p: number, q: number, c: number, m: number, n: number, K: number, ldp: number, ldq: number, ldc: number, accumulate: boolean): void;
   /** Σ a[j]·b[j] for j < len */
   dot(a: number, b: number, len: number): number;
   /** returns Σ row[j]·v[j] and does out[j] += s·row[j]: one row of a symmetric matrix–vector product */
@@ -29,6 +41,9 @@ export interface Kernels {
 
 export const TILE_M = 2;
 export const TILE_N = 4;
+/** register tile of the float32 product: 4×2 ran at ~29 GFLOP/s on the build machine (2×4 ~27, 3×3 ~19, 3×4 and 4×3 ~14: register spills) */
+export const TILE32_M = 4;
+export const TILE32_N = 2;
 
 // ---------------------------------------------------------------------------------------------
 // a minimal WebAssembly encoder: only the opcodes the kernels use
@@ -75,6 +90,7 @@ const op = {
   i32LtU: [0x49],
   i32GeU: [0x4f],
   f64Load: (off: number) => [0x2b, 3, ...uleb(off)],
+  f64PromoteF32: [0xbb],
   f64Store: (off: number) => [0x39, 3, ...uleb(off)],
   f64Add: [0xa0],
   f64Sub: [0xa1],
@@ -94,6 +110,9 @@ const op = {
   f64x2Add: simd(240),
   f64x2Sub: simd(241),
   f64x2Mul: simd(242),
+  f32x4Lane: (lane: number) => [...simd(31), lane],
+  f32x4Add: simd(228),
+  f32x4Mul: simd(230),
 };
 
 type Fn = { params: number[]; results: number[]; locals: number[]; body: number[] };
@@ -128,8 +147,19 @@ function forLoop(i: number, end: number, step: number, body: number[]): number[]
   ];
 }
 
-/** Register-tiled C = P·Qᵀ: an R×S tile of f64x2 accumulators, each lane summing every other k. */
-function gemmNTFn(R: number, S: number): Fn {
+/**
+ * Register-tiled C = P·Qᵀ: an R×S tile of v128 accumulators, each lane summing every other k
+ * (float64) or every fourth k (float32, `f32`: P and Q float32, C float64).
+ */
+function gemmNTFn(R: number, S: number, f32 = false): Fn {
+  const shiftPQ = f32 ? 2 : 3;
+  const vMul = f32 ? op.f32x4Mul : op.f64x2Mul;
+  const vAdd = f32 ? op.f32x4Add : op.f64x2Add;
+  // the tile's horizontal sum in float64: (lane0 + lane1) (+ (lane2 + lane3))
+  const hsum = (ac: number): number[] =>
+    f32
+      ? [...op.get(ac), ...op.f32x4Lane(0), ...op.f64PromoteF32, ...op.get(ac), ...op.f32x4Lane(1), ...op.f64PromoteF32, ...op.f64Add, ...op.get(ac), ...op.f32x4Lane(2), ...op.f64PromoteF32, ...op.get(ac), ...op.f32x4Lane(3), ...op.f64PromoteF32, ...op.f64Add, ...op.f64Add]
+      : [...op.get(ac), ...op.f64x2Lane(0), ...op.get(ac), ...op.f64x2Lane(1), ...op.f64Add];
   const [P, Q, C, M, N, K, LDP, LDQ, LDC, ACC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   let next = 10;
   const i = next++, j = next++, kk = next++, kb = next++, ldcb = next++, cRow = next++, ldpb = next++, ldqb = next++;
@@ -144,7 +174,7 @@ function gemmNTFn(R: number, S: number): Fn {
     ...a.flatMap((ar, r) => [...op.get(pr[r]), ...op.get(kk), ...op.i32Add, ...op.v128Load(0), ...op.set(ar)]),
     ...qs.flatMap((qj, s) => [
       ...op.get(qj), ...op.get(kk), ...op.i32Add, ...op.v128Load(0), ...op.set(b),
-      ...a.flatMap((ar, r) => [...op.get(acc[r * S + s]), ...op.get(ar), ...op.get(b), ...op.f64x2Mul, ...op.f64x2Add, ...op.set(acc[r * S + s])]),
+      ...a.flatMap((ar, r) => [...op.get(acc[r * S + s]), ...op.get(ar), ...op.get(b), ...vMul, ...vAdd, ...op.set(acc[r * S + s])]),
     ]),
   ]);
   const stores = acc.flatMap((ac, idx) => {
@@ -152,7 +182,7 @@ function gemmNTFn(R: number, S: number): Fn {
     const s = idx % S;
     const addr = [...op.get(cRow), ...op.get(ldcb), ...op.i32(r), ...op.i32Mul, ...op.i32Add];
     // C = (lane0 + lane1) + (accumulate ? C : 0)
-    return [...addr, ...op.get(ac), ...op.f64x2Lane(0), ...op.get(ac), ...op.f64x2Lane(1), ...op.f64Add, ...addr, ...op.f64Load(s * 8), ...op.f64Zero, ...op.get(ACC), ...op.select, ...op.f64Add, ...op.f64Store(s * 8)];
+    return [...addr, ...hsum(ac), ...addr, ...op.f64Load(s * 8), ...op.f64Zero, ...op.get(ACC), ...op.select, ...op.f64Add, ...op.f64Store(s * 8)];
   });
   const jBody = [
     ...qs.flatMap((qj, s) => [...op.get(Q), ...op.get(j), ...op.i32(s), ...op.i32Add, ...op.get(ldqb), ...op.i32Mul, ...op.i32Add, ...op.set(qj)]),
@@ -169,10 +199,10 @@ function gemmNTFn(R: number, S: number): Fn {
     ...forLoop(j, N, S, jBody),
   ];
   const body = [
-    ...op.get(K), ...op.i32(3), ...op.i32Shl, ...op.set(kb),
+    ...op.get(K), ...op.i32(shiftPQ), ...op.i32Shl, ...op.set(kb),
     ...op.get(LDC), ...op.i32(3), ...op.i32Shl, ...op.set(ldcb),
-    ...op.get(LDP), ...op.i32(3), ...op.i32Shl, ...op.set(ldpb),
-    ...op.get(LDQ), ...op.i32(3), ...op.i32Shl, ...op.set(ldqb),
+    ...op.get(LDP), ...op.i32(shiftPQ), ...op.i32Shl, ...op.set(ldpb),
+    ...op.get(LDQ), ...op.i32(shiftPQ), ...op.i32Shl, ...op.set(ldqb),
     ...op.i32(0), ...op.set(i),
     ...forLoop(i, M, R, iBody),
   ];
@@ -269,8 +299,8 @@ function axpy2Fn(): Fn {
   };
 }
 
-export function kernelModuleBytes(tileM = TILE_M, tileN = TILE_N): Uint8Array {
-  return assemble({ gemmNT: gemmNTFn(tileM, tileN), dot: dotFn(), dotAxpy: dotAxpyFn(), axpy2: axpy2Fn() });
+export function kernelModuleBytes(tileM = TILE_M, tileN = TILE_N, tile32M = TILE32_M, tile32N = TILE32_N): Uint8Array {
+  return assemble({ gemmNT: gemmNTFn(tileM, tileN), gemmNT32: gemmNTFn(tile32M, tile32N, true), dot: dotFn(), dotAxpy: dotAxpyFn(), axpy2: axpy2Fn() });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,14 +322,20 @@ class MemoryHolder {
   // A WebAssembly memory when the engine has one (the wasm kernels need it); else a plain buffer.
   memory: WasmMemory;
   #view: Float64Array;
+  #view32: Float32Array;
   constructor(initialBytes: number) {
     const pages = Math.max(1, Math.ceil(initialBytes / PAGE));
     this.memory = wasm ? new wasm.Memory({ initial: pages, maximum: 65536 }) : plainMemory(pages);
     this.#view = new Float64Array(this.memory.buffer);
+    this.#view32 = new Float32Array(this.memory.buffer);
   }
   get f64(): Float64Array {
     if (this.#view.buffer !== this.memory.buffer) this.#view = new Float64Array(this.memory.buffer);
     return this.#view;
+  }
+  get f32(): Float32Array {
+    if (this.#view32.buffer !== this.memory.buffer) this.#view32 = new Float32Array(this.memory.buffer);
+    return this.#view32;
   }
   reserve(bytes: number): void {
     const have = this.memory.buffer.byteLength;
@@ -326,6 +362,7 @@ function plainMemory(pages: number): WasmMemory {
 
 type WasmExports = {
   gemmNT(p: number, q: number, c: number, m: number, n: number, K: number, ldp: number, ldq: number, ldc: number, acc: number): void;
+  gemmNT32(p: number, q: number, c: number, m: number, n: number, K: number, ldp: number, ldq: number, ldc: number, acc: number): void;
   dot(a: number, b: number, len: number): number;
   dotAxpy(row: number, v: number, out: number, len: number, s: number): number;
   axpy2(row: number, v: number, w: number, len: number, sv: number, sw: number): void;
@@ -354,8 +391,12 @@ export function createWasmKernels(initialBytes = PAGE): Kernels | null {
     get f64() {
       return mem.f64;
     },
+    get f32() {
+      return mem.f32;
+    },
     reserve: (bytes) => mem.reserve(bytes),
     gemmNT: (p, q, c, m, n, K, ldp, ldq, ldc, accumulate) => ex.gemmNT(p, q, c, m, n, K, ldp, ldq, ldc, accumulate ? 1 : 0),
+    gemmNT32: (p, q, c, m, n, K, ldp, ldq, ldc, accumulate) => ex.gemmNT32(p, q, c, m, n, K, ldp, ldq, ldc, accumulate ? 1 : 0),
     dot: (a, b, len) => ex.dot(a, b, len),
     dotAxpy: (row, v, out, len, s) => ex.dotAxpy(row, v, out, len, s),
     axpy2: (row, v, w, len, sv, sw) => ex.axpy2(row, v, w, len, sv, sw),
@@ -370,7 +411,26 @@ export function createJsKernels(initialBytes = PAGE): Kernels {
     get f64() {
       return mem.f64;
     },
+    get f32() {
+      return mem.f32;
+    },
     reserve: (bytes) => mem.reserve(bytes),
+    gemmNT32(p, q, c, m, n, K, ldp, ldq, ldc, accumulate) {
+      // float32 inputs, exact float64 products and sums (the wasm kernel sums lanes in float32)
+      const f = mem.f64;
+      const h = mem.f32;
+      const [P, Q, C] = [p / 4, q / 4, c / 8];
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          const pi = P + i * ldp;
+          const qj = Q + j * ldq;
+          for (let k = 0; k < K; k++) s += h[pi + k] * h[qj + k];
+          const o = C + i * ldc + j;
+          f[o] = accumulate ? f[o] + s : s;
+        }
+      }
+    },
     gemmNT(p, q, c, m, n, K, ldp, ldq, ldc, accumulate) {
       const f = mem.f64;
       const [P, Q, C] = [p / 8, q / 8, c / 8];
