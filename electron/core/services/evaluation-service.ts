@@ -1,0 +1,371 @@
+// The core's side of evaluation (issue 6): resolves and validates a request on the main thread
+// (bad input is refused before anything starts), runs the work in a worker thread, turns its
+// messages into `evaluation.job` events, and stores a finished evaluation or classifier in SQLite.
+// A cancelled, failed or crashed job stores nothing.
+import crypto from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import type {
+  EvaluationRequestSchema,
+  ExtractorRegisterRequestSchema,
+  ExtractorTrainRequestSchema} from '../../common/api-evaluation.ts';
+import {
+  type EvaluationDetail,
+  type EvaluationJob,
+  type EvaluationSummary,
+  type Extractor,
+} from '../../common/api-evaluation.ts';
+import type { ApiImplementation, StudioEvent } from '../../common/api.ts';
+import { ApiError } from '../../common/errors.ts';
+import type { Db } from '../db/database.ts';
+import { getDataset, getDatasetDir } from '../db/datasets-repo.ts';
+import * as repo from '../db/evaluation-repo.ts';
+import { getRunDetail, getRunDir } from '../db/runs-repo.ts';
+import { readDatasetManifest } from '../datasets/cache.ts';
+import { listCheckpointDirs } from '../trainer/checkpoint.ts';
+import { featureDimOf, inspectUserModel, isPixelExtractorId, pixelExtractors, type ExtractorSpec } from '../evaluation/extractors.ts';
+import { listImageFiles, probeShape } from '../evaluation/images.ts';
+import { jobBackend } from '../evaluation/jobs.ts';
+import type { EvalWorkerHandle, EvalWorkerSpawner, EvalWorkerToHost, EvaluateJob, WorkerJob } from '../evaluation/protocol.ts';
+import { protocolDifference, protocolKeyOf, resolveMetrics } from '../evaluation/scoring.ts';
+import { evaluationWorkerSpawner } from '../evaluation/worker-spawner.ts';
+
+export interface EvaluationServiceOptions {
+  db: Db;
+  home: string;
+  emit(event: StudioEvent): void;
+  spawn?: EvalWorkerSpawner;
+  /** jobs running at once; more are refused with `conflict` */
+  maxConcurrent?: number;
+  cancelGraceMs?: number;
+}
+
+interface Job {
+  status: EvaluationJob;
+  handle: EvalWorkerHandle;
+  cancelRequested: boolean;
+  ended: Promise<void>;
+  outDir: string | null;
+}
+
+const KEEP_FINISHED = 50;
+const rand = () => crypto.randomBytes(3).toString('hex');
+
+export class EvaluationService {
+  readonly #o: EvaluationServiceOptions;
+  readonly #jobs = new Map<string, Job>();
+  readonly #spawn: EvalWorkerSpawner;
+  readonly extractorsDir: string;
+
+  constructor(options: EvaluationServiceOptions) {
+    this.#o = options;
+    this.#spawn = options.spawn ?? evaluationWorkerSpawner();
+    this.extractorsDir = path.join(options.home, 'extractors');
+  }
+
+  // ---- extractors ----
+
+  listExtractors(): Extractor[] {
+    return [...pixelExtractors(), ...repo.listExtractors(this.#o.db).map((s) => s.extractor)];
+  }
+
+  #extractorSpec(id: string): ExtractorSpec {
+    const pixel = pixelExtractors().find((e) => e.id === id);
+    if (pixel) return { extractor: pixel, dir: null };
+    const stored = repo.getExtractor(this.#o.db, id);
+    if (!stored) throw new ApiError('not_found', `extractor ${id} not found; list them with "gan-studio extractor list" (built in: ${pixelExtractors().map((e) => e.id).join(', ')})`);
+    return { extractor: stored.extractor, dir: stored.dir };
+  }
+
+  getExtractor(id: string): Extractor {
+    return this.#extractorSpec(id).extractor;
+  }
+
+  trainExtractor(request: z.output<typeof ExtractorTrainRequestSchema>): EvaluationJob {
+    const ds = getDataset(this.#o.db, request.datasetId);
+    const dir = getDatasetDir(this.#o.db, request.datasetId);
+    if (!ds || !dir) throw new ApiError('not_found', `dataset ${request.datasetId} not found`);
+    if (ds.layout !== 'images') throw new ApiError('invalid_input', `dataset ${ds.id} holds ${ds.layout} data; a classifier trains on labelled images`);
+    if (!ds.classNames || ds.classNames.length < 2) throw new ApiError('invalid_input', `dataset ${ds.id} is not labelled with at least 2 classes; a classifier needs labels`);
+    const extractorId = `classifier-${Date.now().toString(36)}-${rand()}`;
+    const outDir = path.join(this.extractorsDir, extractorId);
+    return this.#start(
+      { kind: 'extractor-train', extractorId, dataset: { id: ds.id, dir }, architecture: request.architecture, epochs: request.epochs, batchSize: request.batchSize, maxTrain: request.maxTrain ?? null, seed: request.seed, name: request.name ?? null, outDir },
+      `classifier on ${ds.id}`,
+      null,
+      outDir,
+    );
+  }
+
+  async registerExtractor(request: z.output<typeof ExtractorRegisterRequestSchema>): Promise<Extractor> {
+    const tf = await jobBackend();
+    const id = `user-${Date.now().toString(36)}-${rand()}`;
+    const extractor = await inspectUserModel(tf, request, id);
+    repo.insertExtractor(this.#o.db, extractor, request.path);
+    return extractor;
+  }
+
+  async deleteExtractor(id: string): Promise<void> {
+    if (isPixelExtractorId(id)) throw new ApiError('conflict', `${id} is built in and cannot be deleted`);
+    const stored = repo.getExtractor(this.#o.db, id);
+    if (!stored) throw new ApiError('not_found', `extractor ${id} not found`);
+    repo.deleteExtractor(this.#o.db, id);
+    // only folders the studio made; a user model's folder belongs to the user
+    const root = path.resolve(this.extractorsDir);
+    if (stored.extractor.kind === 'classifier' && path.resolve(stored.dir).startsWith(root + path.sep)) await fsp.rm(stored.dir, { recursive: true, force: true });
+  }
+
+  // ---- evaluations ----
+
+  /** Resolves and validates a request into the worker's job; throws `invalid_input` / `not_found` before anything runs. */
+  async resolve(request: z.output<typeof EvaluationRequestSchema>, opts: { duringTraining?: boolean } = {}): Promise<{ job: EvaluateJob; label: string; runId: string | null }> {
+    const db = this.#o.db;
+    const src = request.source;
+    if (src.kind === 'run') {
+      const run = getRunDetail(db, src.runId);
+      const runDir = getRunDir(db, src.runId);
+      if (!run || !runDir) throw new ApiError('not_found', `run ${src.runId} not found`);
+      const checkpoints = await listCheckpointDirs(path.join(runDir, 'checkpoints'));
+      if (checkpoints.length === 0) throw new ApiError('not_found', `run ${src.runId} has no checkpoint yet; train it further or wait for its first checkpoint`);
+      const ckpt = src.checkpoint === 'latest' ? checkpoints[0]! : checkpoints.find((c) => c.step === src.checkpoint);
+      if (!ckpt) throw new ApiError('not_found', `run ${src.runId} has no checkpoint at step ${src.checkpoint}; it has steps ${checkpoints.map((c) => c.step).join(', ')}`);
+      const datasetDir = getDatasetDir(db, run.config.dataset);
+      if (!datasetDir) throw new ApiError('not_found', `the dataset ${run.config.dataset} of run ${src.runId} is gone`);
+      const m = await readDatasetManifest(datasetDir);
+      if (m.layout !== 'images') throw new ApiError('invalid_input', `run ${src.runId} trains on ${m.layout} data; evaluation scores generators of images`);
+      const holdout = m.holdout?.count ?? 0;
+      if (request.referenceSplit === 'holdout' && holdout === 0) throw new ApiError('invalid_input', `dataset ${m.id} has no held-out split; use referenceSplit "train" (or re-import it with --holdout)`);
+      const split = request.referenceSplit === 'auto' ? (holdout > 0 ? 'holdout' : 'train') : request.referenceSplit;
+      const refCount = split === 'holdout' ? holdout : m.count;
+      const extractorId = request.extractorId ?? repo.listExtractors(db, { datasetId: m.id })[0]?.extractor.id ?? 'pixel';
+      const spec = this.#extractorSpec(extractorId);
+      const e = spec.extractor;
+      const shape = { height: m.height, width: m.width, channels: m.channels };
+      resolveMetrics(
+        request.metrics,
+        {
+          d: featureDimOf(e, shape),
+          nReal: Math.min(request.n, refCount),
+          nFake: request.n,
+          hasProbs: e.probsLayer !== null,
+          imageSide: e.inputHeight || m.height,
+          trainCount: Math.min(request.options.nnReference, m.count),
+        },
+        request.options,
+      );
+      const label = `run ${run.name} @ step ${ckpt.step}`;
+      return {
+        job: {
+          kind: 'evaluate',
+          source: { kind: 'run', runId: run.id, runName: run.name, config: run.config, checkpointDir: ckpt.dir, step: ckpt.step, dataset: { id: m.id, dir: datasetDir }, referenceSplit: split },
+          extractor: spec,
+          metrics: request.metrics ?? null,
+          n: request.n,
+          seed: request.seed,
+          options: request.options,
+          duringTraining: opts.duringTraining ?? false,
+        },
+        label,
+        runId: run.id,
+      };
+    }
+    const realFiles = await listImageFiles(src.realDir, 'real folder');
+    const fakeFiles = await listImageFiles(src.fakeDir, 'fake folder');
+    const spec = this.#extractorSpec(request.extractorId ?? 'pixel');
+    const e = spec.extractor;
+    const probed = await probeShape(realFiles);
+    const shape = e.kind === 'pixel' ? { height: e.inputHeight || probed.height, width: e.inputWidth || probed.width, channels: probed.channels } : { height: e.inputHeight, width: e.inputWidth, channels: e.inputChannels };
+    resolveMetrics(
+      request.metrics,
+      {
+        d: featureDimOf(e, shape),
+        nReal: Math.min(request.n, realFiles.length),
+        nFake: Math.min(request.n, fakeFiles.length),
+        hasProbs: e.probsLayer !== null,
+        imageSide: shape.height,
+        trainCount: Math.min(request.n, realFiles.length),
+      },
+      request.options,
+    );
+    return {
+      job: { kind: 'evaluate', source: { kind: 'folders', realDir: src.realDir, fakeDir: src.fakeDir }, extractor: spec, metrics: request.metrics ?? null, n: request.n, seed: request.seed, options: request.options, duringTraining: false },
+      label: `${path.basename(src.realDir)} vs ${path.basename(src.fakeDir)}`,
+      runId: null,
+    };
+  }
+
+  async startEvaluation(request: z.output<typeof EvaluationRequestSchema>): Promise<EvaluationJob> {
+    const { job, label, runId } = await this.resolve(request);
+    return this.#start(job, label, runId, null);
+  }
+
+  #start(work: WorkerJob, label: string, runId: string | null, outDir: string | null): EvaluationJob {
+    const running = [...this.#jobs.values()].filter((j) => j.status.state === 'running').length;
+    if (running >= (this.#o.maxConcurrent ?? 2)) throw new ApiError('conflict', `${running} evaluation jobs are already running; wait for one to finish or cancel it`);
+    const jobId = `${work.kind === 'evaluate' ? 'eval' : 'train'}-${Date.now().toString(36)}-${rand()}`;
+    const status: EvaluationJob = { jobId, kind: work.kind, state: 'running', phase: 'starting', fraction: 0, label, runId, resultId: null, error: null, startedAt: Date.now(), endedAt: null };
+    const handle = this.#spawn();
+    let resolveEnded!: () => void;
+    const job: Job = { status, handle, cancelRequested: false, ended: new Promise<void>((r) => (resolveEnded = r)), outDir };
+    this.#jobs.set(jobId, job);
+    this.#prune();
+    let settled = false;
+    const finish = async (patch: Partial<EvaluationJob>) => {
+      if (settled) return;
+      settled = true;
+      if (patch.state !== 'done' && outDir) await fsp.rm(outDir, { recursive: true, force: true }).catch(() => undefined);
+      Object.assign(job.status, patch, { endedAt: Date.now() }, patch.state === 'done' ? { fraction: 1, phase: 'finished' } : {});
+      this.#emit(job);
+      resolveEnded();
+      void handle.terminate().catch(() => undefined);
+    };
+    handle.onMessage((m: EvalWorkerToHost) => {
+      if (settled) return;
+      switch (m.type) {
+        case 'progress':
+          if (job.cancelRequested) return;
+          Object.assign(job.status, { phase: m.phase, fraction: Math.max(job.status.fraction, Math.min(0.99, m.fraction)) });
+          this.#emit(job);
+          return;
+        case 'evaluated': {
+          if (job.cancelRequested) return void finish({ state: 'cancelled' });
+          try {
+            const id = `eval-${Date.now().toString(36)}-${rand()}`;
+            const detail: EvaluationDetail = { ...m.result, id, createdAt: Date.now(), protocolKey: protocolKeyOf(m.result.protocol) };
+            repo.insertEvaluation(this.#o.db, detail);
+            return void finish({ state: 'done', resultId: id });
+          } catch (err) {
+            return void finish({ state: 'failed', error: { code: 'internal', message: `the evaluation finished but could not be stored: ${(err as Error).message}` } });
+          }
+        }
+        case 'trained':
+          if (job.cancelRequested) return void finish({ state: 'cancelled' });
+          try {
+            repo.insertExtractor(this.#o.db, m.extractor, outDir!);
+            return void finish({ state: 'done', resultId: m.extractor.id });
+          } catch (err) {
+            return void finish({ state: 'failed', error: { code: 'internal', message: `the classifier was trained but could not be recorded: ${(err as Error).message}` } });
+          }
+        case 'failed':
+          return void finish({ state: 'failed', error: m.error });
+        case 'cancelled':
+          return void finish({ state: 'cancelled' });
+      }
+    });
+    handle.onExit((code) => {
+      if (job.cancelRequested) void finish({ state: 'cancelled' });
+      else void finish({ state: 'failed', error: { code: 'internal', message: `the evaluation thread stopped unexpectedly (exit code ${code})` } });
+    });
+    handle.send({ type: 'start', job: work });
+    this.#emit(job);
+    return structuredClone(status);
+  }
+
+  #emit(job: Job): void {
+    this.#o.emit({ type: 'evaluation.job', job: structuredClone(job.status) });
+  }
+
+  #prune(): void {
+    const finished = [...this.#jobs.entries()].filter(([, j]) => j.status.state !== 'running');
+    for (const [id] of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) this.#jobs.delete(id);
+  }
+
+  #job(jobId: string): Job {
+    const job = this.#jobs.get(jobId);
+    if (!job) throw new ApiError('not_found', `evaluation job ${jobId} not found`);
+    return job;
+  }
+
+  status(jobId: string): EvaluationJob {
+    return structuredClone(this.#job(jobId).status);
+  }
+
+  jobs(): EvaluationJob[] {
+    return [...this.#jobs.values()].map((j) => structuredClone(j.status)).reverse();
+  }
+
+  /** Waits for a job to end (for the CLI and tests). */
+  async wait(jobId: string): Promise<EvaluationJob> {
+    const job = this.#job(jobId);
+    await job.ended;
+    return structuredClone(job.status);
+  }
+
+  async cancel(jobId: string): Promise<EvaluationJob> {
+    const job = this.#job(jobId);
+    if (job.status.state !== 'running') return structuredClone(job.status);
+    job.cancelRequested = true;
+    job.handle.send({ type: 'cancel' });
+    const grace = new Promise<'late'>((r) => setTimeout(() => r('late'), this.#o.cancelGraceMs ?? 10_000).unref());
+    if ((await Promise.race([job.ended.then(() => 'ended' as const), grace])) === 'late') {
+      await job.handle.terminate();
+      await job.ended;
+    }
+    return structuredClone(job.status);
+  }
+
+  getEvaluation(id: string): EvaluationDetail {
+    const e = repo.getEvaluation(this.#o.db, id);
+    if (!e) throw new ApiError('not_found', `evaluation ${id} not found`);
+    return e;
+  }
+
+  compare(ids: string[]): { protocolKey: string; protocol: EvaluationSummary['protocol']; evaluations: EvaluationSummary[] } {
+    const list = ids.map((id) => this.getEvaluation(id));
+    const first = list[0]!;
+    for (const other of list.slice(1)) {
+      if (other.protocolKey !== first.protocolKey) {
+        const diff = protocolDifference(first.protocol, other.protocol) ?? 'protocol';
+        throw new ApiError('conflict', `evaluations ${first.id} and ${other.id} were measured under different protocols (${diff}); their scores are not comparable`, { first: first.id, other: other.id });
+      }
+    }
+    const strip = ({ neighbours: _n, classCoverage: _c, fakePreview: _f, ...summary }: EvaluationDetail): EvaluationSummary => summary;
+    return { protocolKey: first.protocolKey, protocol: first.protocol, evaluations: list.map(strip) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#jobs.values()].filter((j) => j.status.state === 'running').map((j) => this.cancel(j.status.jobId).catch(() => undefined)));
+  }
+}
+
+export type EvaluationMethods = Pick<
+  ApiImplementation,
+  | 'extractors.list'
+  | 'extractors.get'
+  | 'extractors.train'
+  | 'extractors.register'
+  | 'extractors.delete'
+  | 'evaluations.start'
+  | 'evaluations.job'
+  | 'evaluations.jobs'
+  | 'evaluations.cancel'
+  | 'evaluations.list'
+  | 'evaluations.get'
+  | 'evaluations.compare'
+  | 'evaluations.delete'
+>;
+
+export function evaluationApi(service: EvaluationService, db: Db): EvaluationMethods {
+  return {
+    'extractors.list': async () => service.listExtractors(),
+    'extractors.get': async ({ extractorId }) => service.getExtractor(extractorId),
+    'extractors.train': async (request) => service.trainExtractor(request),
+    'extractors.register': async (request) => service.registerExtractor(request),
+    'extractors.delete': async ({ extractorId }) => {
+      await service.deleteExtractor(extractorId);
+      return { deleted: true as const, extractorId };
+    },
+    'evaluations.start': async (request) => service.startEvaluation(request),
+    'evaluations.job': async ({ jobId }) => service.status(jobId),
+    'evaluations.jobs': async () => service.jobs(),
+    'evaluations.cancel': async ({ jobId }) => service.cancel(jobId),
+    'evaluations.list': async ({ runId, includeDuringTraining, limit }) => repo.listEvaluations(db, { runId, includeDuringTraining, limit }),
+    'evaluations.get': async ({ evaluationId }) => service.getEvaluation(evaluationId),
+    'evaluations.compare': async ({ evaluationIds }) => service.compare(evaluationIds),
+    'evaluations.delete': async ({ evaluationId }) => {
+      if (!repo.deleteEvaluation(db, evaluationId)) throw new ApiError('not_found', `evaluation ${evaluationId} not found`);
+      return { deleted: true as const, evaluationId };
+    },
+  };
+}
