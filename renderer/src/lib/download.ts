@@ -15,6 +15,19 @@ export function downloadJson(filename: string, data: unknown): void {
   setTimeout(() => URL.revokeObjectURL(url), 0);
 }
 
+/** Saves text the core prepared (e.g. a CSV export) under its own name and type. */
+export function downloadText(filename: string, text: string, mimeType = 'text/plain'): void {
+  const url = URL.createObjectURL(new Blob([text], { type: mimeType }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.rel = 'noopener';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
 /** A file name from free text: letters, digits, dot, dash and underscore. */
 export function safeFileName(name: string, fallback = 'run'): string {
   const cleaned = name.trim().replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '');
