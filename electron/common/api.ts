@@ -3,6 +3,8 @@
 // they know nothing else. Every input is validated against these schemas at the boundary.
 import { z } from 'zod';
 import { FAMILIES, RunConfigSchema } from './config.ts';
+import { EVALUATION_API, EvaluationEventSchemas } from './api-evaluation.ts';
+import { RATING_API, RATING_EVENT_SCHEMAS } from './api-rating.ts';
 
 const Id = z.string().min(1).max(100).regex(/^[A-Za-z0-9:_-]+$/, 'ids hold letters, digits, ":", "_" and "-" only');
 
@@ -307,6 +309,10 @@ export const API = {
       .strict(),
     RunDetailSchema,
   ),
+  // evaluation (issue 6): extractors, evaluation jobs, stored results with their protocol
+  ...EVALUATION_API,
+  // human rating sessions (issue 8)
+  ...RATING_API,
 } as const;
 
 export type ApiMethods = typeof API;
@@ -338,6 +344,10 @@ export const StudioEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run.alert'), runId: Id, change: z.enum(ALERT_CHANGES), alert: AlertSchema }),
   /** an import's progress (throttled) and its end */
   z.object({ type: z.literal('dataset.import'), status: DatasetImportStatusSchema }),
+  /** an evaluation's or a classifier training's progress (throttled) and its end (issue 6) */
+  ...EvaluationEventSchemas,
+  /** rating session preparation progress and session changes (issue 8) */
+  ...RATING_EVENT_SCHEMAS,
 ]);
 export type StudioEvent = z.infer<typeof StudioEventSchema>;
 

@@ -2,6 +2,8 @@
 // test drives by hand. The real core is not involved.
 import type { ApiImplementation, DatasetImportStatus, DatasetSummary, EventSource, MethodName, RunSummary, StudioEvent } from '../../electron/common/api.ts';
 import { ApiError } from '../../electron/common/errors.ts';
+import { EVALUATION_API } from '../../electron/common/api-evaluation.ts';
+import { RATING_API } from '../../electron/common/api-rating.ts';
 
 export const DATASETS: DatasetSummary[] = [
   { id: 'mnist', name: 'MNIST (built-in)', kind: 'builtin', layout: 'images', description: 'digits', count: 10_000, width: 28, height: 28, channels: 1, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], classCounts: [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000], contentHash: 'abc', createdAt: 1 },
@@ -70,6 +72,10 @@ export function createFakeCore(): FakeCore {
     'datasets.imports': async (input) => (record('datasets.imports', input), [IMPORT_STATUS]),
     'datasets.report': async (input) => (record('datasets.report', input), { report: null, duplicatesPreview: null }),
     'datasets.delete': async (input) => (record('datasets.delete', input), { deleted: true, datasetId: input.datasetId }),
+    // evaluation (issue 6): not exercised by the transport tests
+    ...Object.fromEntries(Object.keys(EVALUATION_API).map((m) => [m, async (input: unknown) => (record(m as MethodName, input), Promise.reject(new ApiError('not_found', `${m} is not faked`)))])) as unknown as Pick<ApiImplementation, keyof typeof EVALUATION_API>,
+    // rating sessions (issue 8): not exercised by the transport tests
+    ...Object.fromEntries(Object.keys(RATING_API).map((m) => [m, async (input: unknown) => (record(m as MethodName, input), Promise.reject(new ApiError('not_found', `${m} is not faked`)))])) as unknown as Pick<ApiImplementation, keyof typeof RATING_API>,
   };
   const events = {
     subscribe(listener: (event: StudioEvent) => void) {

@@ -49,6 +49,10 @@ Commands:
   dataset import PATH       import a folder, zip, IDX, CIFAR or .npy dataset (also: dataset list|show|delete)
   diagnose --run RUN_ID     a run's diagnostics alerts, and the detectors re-run over its scalars
   metrics --real R.npy --fake F.npy   FID, KID, precision/recall, density/coverage, PRD, SWD of feature files
+  evaluate --run RUN_ID     score a checkpoint (FID, KID, IS, P&R, PRDC, PRD, SWD, modes, nearest neighbours)
+  evaluate --real D --fake D  the same for two folders of images
+  extractor train|list      domain classifiers and user TF.js models that give the features
+  rating list|show|export   human rating sessions: scores with intervals, CSV/JSON export (also: rating create|kit|import-answers)
 
 Options for every command:
   --home DIR                data folder (default: $GAN_STUDIO_HOME or ${defaultHome({})})
@@ -127,8 +131,14 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./dataset.ts')).datasetCommand(rest);
       case 'diagnose':
         return await (await import('./diagnose.ts')).diagnoseCommand(rest);
+      case 'rating':
+        return await (await import('./rating.ts')).ratingCommand(rest);
       case 'metrics':
         return await (await import('./metrics.ts')).metricsCommand(rest);
+      case 'evaluate':
+        return await (await import('./evaluate.ts')).evaluateCommand(rest);
+      case 'extractor':
+        return await (await import('./extractor.ts')).extractorCommand(rest);
       case 'serve':
         return await serveCommand(rest, false);
       case 'start':

@@ -6,6 +6,8 @@ import { ApiError } from '../../common/errors.ts';
 import { updateToSchemaVersion1 } from './migrations/0001-initial.ts';
 import { updateToSchemaVersion2 } from './migrations/0002-dataset-layout.ts';
 import { updateToSchemaVersion3 } from './migrations/0003-alerts.ts';
+import { updateToSchemaVersion4 } from './migrations/0004-evaluation.ts';
+import { updateToSchemaVersion5 } from './migrations/0005-ratings.ts';
 
 export interface Migration {
   version: number;
@@ -23,6 +25,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', up: updateToSchemaVersion1 },
   { version: 2, name: 'dataset-layout', up: updateToSchemaVersion2 },
   { version: 3, name: 'alerts', up: updateToSchemaVersion3 },
+  { version: 4, name: 'evaluation', up: updateToSchemaVersion4 },
+  { version: 5, name: 'ratings', up: updateToSchemaVersion5 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -14,11 +14,14 @@ import { RunManager, type RunManagerOptions } from './run-manager.ts';
 import { DatasetsService, ensureBuiltinDatasets } from './datasets-service.ts';
 import { DatasetImportService } from '../datasets/import/import-service.ts';
 import { datasetImportApi } from '../datasets/import/api.ts';
+import { RatingService, ratingApi, type RatingMethods } from './rating-service.ts';
 import type { ImportSpawner } from '../datasets/import/protocol.ts';
 import type { TrainerSpawner } from '../trainer/trainer-process.ts';
 import { forkTrainer } from '../trainer/fork-spawner.ts';
 import { FAMILY_DEFINITIONS } from '../families/registry.ts';
 import type { SupervisionOptions } from '../trainer/host.ts';
+import { EvaluationService, evaluationApi, type EvaluationMethods } from './evaluation-service.ts';
+import type { EvalWorkerSpawner } from '../evaluation/protocol.ts';
 
 export interface StudioCoreOptions {
   home: string;
@@ -29,6 +32,8 @@ export interface StudioCoreOptions {
   trainerEnv?: Record<string, string>;
   /** where dataset imports run (default: a worker thread through tsx) */
   spawnImporter?: ImportSpawner;
+  /** where evaluations and classifier trainings run (default: a worker thread through tsx) */
+  spawnEvaluator?: EvalWorkerSpawner;
 }
 
 export interface StudioCore {
@@ -39,6 +44,7 @@ export interface StudioCore {
   openReport: OpenReport;
   runs: RunManager;
   imports: DatasetImportService;
+  evaluation: EvaluationService;
   close(): Promise<void>;
 }
 
@@ -86,7 +92,10 @@ export async function createStudioCore(options: StudioCoreOptions): Promise<Stud
   const datasets = new DatasetsService(db);
   const imports = new DatasetImportService({ db, datasetsDir, emit, spawn: options.spawnImporter });
   await imports.sweep().catch(() => []);
-  const api = buildApi(db, manager, datasets, home, options.mode, imports);
+  const evaluation = new EvaluationService({ db, home, emit, spawn: options.spawnEvaluator });
+  const ratings = new RatingService({ db, home, emit });
+  await ratings.sweep().catch(() => []);
+  const api: ApiImplementation = { ...buildApi(db, manager, datasets, home, options.mode, imports), ...evaluationApi(evaluation, db), ...ratingApi(ratings) };
   let closed = false;
 
   return {
@@ -95,6 +104,7 @@ export async function createStudioCore(options: StudioCoreOptions): Promise<Stud
     openReport: report,
     runs: manager,
     imports,
+    evaluation,
     events: {
       subscribe(listener) {
         listeners.add(listener);
@@ -104,7 +114,9 @@ export async function createStudioCore(options: StudioCoreOptions): Promise<Stud
     async close() {
       if (closed) return;
       closed = true;
+      ratings.cancelAll();
       await imports.close();
+      await evaluation.close();
       await manager.close();
       listeners.clear();
       db.close();
@@ -112,7 +124,7 @@ export async function createStudioCore(options: StudioCoreOptions): Promise<Stud
   };
 }
 
-function buildApi(db: Db, manager: RunManager, datasets: DatasetsService, home: string, mode: StudioCoreOptions['mode'], imports: DatasetImportService): ApiImplementation {
+function buildApi(db: Db, manager: RunManager, datasets: DatasetsService, home: string, mode: StudioCoreOptions['mode'], imports: DatasetImportService): Omit<ApiImplementation, keyof EvaluationMethods | keyof RatingMethods> {
   const requireRun = (runId: string) => {
     const detail = runs.getRunDetail(db, runId);
     if (!detail) throw new ApiError('not_found', `run ${runId} not found`);

@@ -1,11 +1,14 @@
-// Hash routing: #/datasets, #/new?dataset=<id>, #/runs, #/runs/<id>. Hash URLs work the same under
+// Hash routing: #/datasets, #/new?dataset=<id>, #/runs, #/runs/<id>, #/ratings, #/ratings/<id>,
+// #/evaluate?run=<id>. Hash URLs work the same under
 // http://127.0.0.1:<port>/ and Electron's app://studio/ without any server-side routes.
 
 export type Route =
   | { page: 'datasets'; datasetId: string | null }
   | { page: 'new'; datasetId: string | null }
   | { page: 'runs' }
-  | { page: 'run'; runId: string };
+  | { page: 'run'; runId: string }
+  | { page: 'ratings'; sessionId: string | null }
+  | { page: 'evaluate'; runId: string | null };
 
 export function parseHash(hash: string): Route {
   const raw = hash.replace(/^#\/?/, '');
@@ -19,6 +22,10 @@ export function parseHash(hash: string): Route {
       return parts[1] ? { page: 'run', runId: parts[1] } : { page: 'runs' };
     case 'datasets':
       return { page: 'datasets', datasetId: parts[1] ?? null };
+    case 'ratings':
+      return { page: 'ratings', sessionId: parts[1] ?? null };
+    case 'evaluate':
+      return { page: 'evaluate', runId: params.get('run') };
     default:
       return { page: 'datasets', datasetId: null };
   }
@@ -34,6 +41,10 @@ export function hrefFor(route: Route): string {
       return '#/runs';
     case 'run':
       return `#/runs/${encodeURIComponent(route.runId)}`;
+    case 'ratings':
+      return route.sessionId ? `#/ratings/${encodeURIComponent(route.sessionId)}` : '#/ratings';
+    case 'evaluate':
+      return route.runId ? `#/evaluate?run=${encodeURIComponent(route.runId)}` : '#/evaluate';
   }
 }
 
