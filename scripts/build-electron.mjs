@@ -62,6 +62,8 @@ const results = await Promise.allSettled([
   build({ ...shared, ...nodeBundle, entryPoints: ['electron/core/trainer/trainer-main.ts'], outfile: path.join(outdir, 'trainer.cjs') }),
   // dataset imports run in a worker thread; the bundle has no tsx, so the worker gets its own file
   build({ ...shared, ...nodeBundle, entryPoints: ['electron/core/datasets/import/import-worker.ts'], outfile: path.join(outdir, 'import-worker.cjs') }),
+  // evaluations and classifier trainings run in a worker thread too
+  build({ ...shared, ...nodeBundle, entryPoints: ['electron/core/evaluation/evaluation-worker.ts'], outfile: path.join(outdir, 'evaluation-worker.cjs') }),
   // Minified: it carries zod (through the method list in electron/common/api.ts) into every page load.
   build({ ...shared, platform: 'browser', minify: true, entryPoints: ['electron/preload/preload.ts'], outfile: path.join(outdir, 'preload.cjs'), external: ['electron'] }),
 ]);
@@ -80,4 +82,4 @@ if (unexpected.length > 0) {
   console.error(`preload.cjs requires ${unexpected.join(', ')}; a sandboxed preload may only require electron`);
   process.exit(1);
 }
-console.log(`built ${path.relative(root, outdir)}/{main,preload,trainer,import-worker}.cjs`);
+console.log(`built ${path.relative(root, outdir)}/{main,preload,trainer,import-worker,evaluation-worker}.cjs`);

@@ -13,6 +13,7 @@ import { registerAppProtocol, registerAppScheme } from './protocol.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { createUtilityTrainerSpawner } from './utility-trainer.ts';
 import { workerThreadSpawner } from '../core/datasets/import/worker-spawner.ts';
+import { evaluationWorkerSpawner } from '../core/evaluation/worker-spawner.ts';
 
 /** The core gets this long to stop trainers and write final checkpoints (RELIABILITY B5). */
 const QUIT_DEADLINE_MS = 30_000;
@@ -57,6 +58,7 @@ async function start(): Promise<void> {
     spawnTrainer: createUtilityTrainerSpawner((modulePath, args, options) => utilityProcess.fork(modulePath, args, options), distDir('electron', 'trainer.cjs')),
     // the bundled import worker, loaded without the tsx loader the plain-Node CLI uses
     spawnImporter: workerThreadSpawner(pathToFileURL(distDir('electron', 'import-worker.cjs')).href, null),
+    spawnEvaluator: evaluationWorkerSpawner(pathToFileURL(distDir('electron', 'evaluation-worker.cjs')).href, null),
   });
   cleanups.push(registerIpc(ipcMain, core.api));
   cleanups.push(
