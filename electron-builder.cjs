@@ -6,9 +6,10 @@ module.exports = {
   appId: 'org.ganstudio.app',
   productName: 'GAN Studio',
   directories: { output: 'release', buildResources: 'resources' },
-  // Only the bundles, the built UI and shipped resources; production node_modules are added by
+  // Only the bundles, the built UI, the rater kit's built page script (copied into every exported
+  // kit beside resources/rater-kit) and shipped resources; production node_modules are added by
   // electron-builder (the externals: better-sqlite3, sharp, @tensorflow/*, and their deps).
-  files: ['package.json', 'dist/electron/**/*', 'dist/renderer/**/*', 'resources/**/*', '!**/*.map'],
+  files: ['package.json', 'dist/electron/**/*', 'dist/renderer/**/*', 'dist/rater-kit/**/*', 'resources/**/*', '!**/*.map'],
   asar: true,
   // Native modules cannot be loaded from inside an asar; the tfjs wasm binaries are read by path.
   asarUnpack: [

@@ -4,8 +4,10 @@
 // the keyboard only: progress shown, a reload resumes, a break is suggested, the answers file is
 // downloaded, then imported with `rating import-answers` and counted by `rating show --json`. An
 // edited answers file is refused with a clear message and stores nothing. A timed kit measures
-// its exposures within one frame of the core's staircase; a preference kit records ties. Needs
-// /usr/bin/chromium (no renderer build: the kit is a static page).
+// its exposures within one frame of the core's staircase; a preference kit records ties; a kit
+// whose manifest this page cannot run says so. Needs /usr/bin/chromium and the kit's page script
+// (dist/rater-kit/kit.js, bundled from renderer/src/rater-kit/kit.ts by `npm run build:renderer`
+// or `node scripts/build-kit.mjs`); not the renderer build.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
@@ -14,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { RatingResults, RatingSession } from '../../electron/common/api-rating.ts';
+import { KIT_SCRIPT } from '../../electron/core/rating/kit.ts';
 import { CHROMIUM, CLI, ROOT, TempDirs, launchBrowser, shot, until } from './helpers.ts';
 
 const FRAME_MS = 1000 / 60;
@@ -161,6 +164,7 @@ describe('the offline rater kit in a browser (file://, no server)', { timeout: 2
 
   before(async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+    assert.ok(existsSync(KIT_SCRIPT), `${KIT_SCRIPT} is missing: run npm run build:renderer`);
     const t0 = Date.now();
     home = temp.make('gan-e2e-kit-home-');
     const train = await cli(['train', '--dataset', 'builtin:mnist', '--family', 'dcgan', '--steps', '10', '--batch', '8', '--backend', 'wasm', '--seed', '5', '--name', 'kit-run', '--json']);
@@ -273,6 +277,8 @@ describe('the offline rater kit in a browser (file://, no server)', { timeout: 2
     // every file came from the kit folder itself; no manifest.json fetch (blocked on file://)
     const files = [...new Set(requests.map((u) => u.replace(/[?#].*$/, '')))];
     for (const u of files) assert.ok(u.startsWith(`${kitUrl}/`), `the kit loaded ${u}`);
+    // the page script is the bundle built from the studio's TypeScript, copied as it is
+    assert.deepEqual(await fsp.readFile(path.join(realFakeKit, 'kit.js')), await fsp.readFile(KIT_SCRIPT));
     const names = files.map((u) => u.slice(kitUrl.length + 1));
     for (const f of ['index.html', 'kit.css', 'manifest.js', 'kit.js']) assert.ok(names.includes(f), `loaded ${f}`);
     assert.ok(!names.includes('manifest.json'));
@@ -402,6 +408,27 @@ describe('the offline rater kit in a browser (file://, no server)', { timeout: 2
     const max = results.timed!.exposureErrorMs.max!;
     assert.ok(max <= FRAME_MS, `max |measured − requested| ${max} ms`);
     console.log(`timed kit exposures (requested → measured ms): ${run.exposures.map((e) => `${e.requested}→${e.measured.toFixed(1)}${e.repeats ? ` (${e.repeats}×)` : ''}`).join(', ')}; core max error ${max.toFixed(1)} ms`);
+  });
+
+  it('says what is wrong when the manifest is one this page cannot run', async () => {
+    const manifestJs = await fsp.readFile(path.join(timedKit, 'manifest.js'), 'utf8');
+    const manifest = JSON.parse(manifestJs.slice(manifestJs.indexOf('{'), manifestJs.lastIndexOf('}') + 1)) as Record<string, unknown> & { staircase: Record<string, number> };
+    const broken = async (name: string, over: (m: typeof manifest) => void): Promise<string> => {
+      const dir = path.join(temp.make('gan-e2e-kit-broken-'), name);
+      await fsp.cp(timedKit, dir, { recursive: true });
+      const copy = structuredClone(manifest);
+      over(copy);
+      await fsp.writeFile(path.join(dir, 'manifest.js'), `window.RATER_KIT = ${JSON.stringify(copy)};\n`);
+      await page.goto(pathToFileURL(path.join(dir, 'index.html')).href);
+      await until(`the error screen of ${name}`, kitState, (s) => s.screen === 'error');
+      return page.locator('main [role="alert"]').innerText();
+    };
+    assert.match(await broken('newer', (m) => (m.version = 2)), /version 2, type "timed_real_fake"\) needs a newer rater page/);
+    assert.match(await broken('unknown-type', (m) => (m.type = 'ranking')), /type "ranking"\) needs a newer rater page/);
+    // the staircase rules are the core's (electron/common/rating-staircase.ts), checks included
+    assert.match(await broken('staircase', (m) => (m.staircase.down = 1.5)), /staircase is invalid \(staircase factor 1.5 must lie strictly between 0 and 1\)/);
+    assert.match(await broken('not-a-kit', (m) => (m.format = 'something-else')), /not a GAN Studio rater kit/);
+    await shot(page, 'rater-kit-error');
   });
 
   it('saw no page error, console error, CSP violation or failed request', () => {

@@ -424,7 +424,7 @@ describe('packaging (A7)', () => {
     assert.equal(config.asar, true);
     // electron-builder normalises `files` into `{filter}` groups
     const files = config.files.flatMap((f) => (typeof f === 'string' ? [f] : f.filter));
-    for (const f of ['package.json', 'dist/electron/**/*', 'dist/renderer/**/*']) assert.ok(files.includes(f), f);
+    for (const f of ['package.json', 'dist/electron/**/*', 'dist/renderer/**/*', 'dist/rater-kit/**/*']) assert.ok(files.includes(f), f);
     assert.ok(!files.some((f) => /^(electron|renderer|test|scripts)\//.test(f)), 'no sources in the package');
     for (const native of ['better-sqlite3', 'sharp', '@tensorflow/tfjs-node', 'tfjs-backend-wasm/dist/*.wasm', '*.node']) {
       assert.ok(config.asarUnpack.some((p) => p.includes(native)), `asarUnpack covers ${native}`);

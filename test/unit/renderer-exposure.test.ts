@@ -1,9 +1,9 @@
-// The timed real-or-fake exposure (renderer/src/pages/ratings/exposure.ts) on a simulated frame
+// The timed real-or-fake exposure (renderer/src/lib/rating/exposure.ts) on a simulated frame
 // clock: the mask goes up on the frame boundary nearest the request, the measured time is what the
 // frames really showed (also when frames are dropped), and aborting puts the mask up.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { missedByFrames, presentFor } from '../../renderer/src/pages/ratings/exposure.ts';
+import { missedByFrames, presentFor } from '../../renderer/src/lib/rating/exposure.ts';
 
 /** A frame clock: callbacks queued for the next frame run with its timestamp. */
 function fakeFrames(intervals: (frame: number) => number) {

@@ -1,32 +1,30 @@
-// The offline rater kit: a folder with a static page (resources/rater-kit: index.html, kit.js,
-// kit.css), the session's images and a manifest (as manifest.js for file:// pages, and
+// The offline rater kit: a folder with a static page (index.html and kit.css from
+// resources/rater-kit; kit.js bundled by scripts/build-kit.mjs from renderer/src/rater-kit/kit.ts
+// into dist/rater-kit), the session's images and a manifest (as manifest.js for file:// pages, and
 // manifest.json) carrying the item list hash and a signature, written into a temp folder and
 // renamed into place. Its answers file comes back through `parseKitAnswers`, and the service
-// checks it against the session before storing it in one transaction.
+// checks it against the session before storing it in one transaction. The manifest and answers
+// formats are shared with the page in electron/common/rater-kit.ts.
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { z } from 'zod';
 import { RATING_TYPES, RATING_TYPE_INFO, RatingAnswerValueSchema, type RatingSession } from '../../common/api-rating.ts';
 import { ApiError, invalidInput } from '../../common/errors.ts';
+import { ANSWERS_FORMAT, ANSWERS_VERSION, KIT_FORMAT, KIT_VERSION, obscureTruth, type KitItem, type KitManifest } from '../../common/rater-kit.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { fsyncDir, sha256, writeFileDurable } from '../util/atomic-fs.ts';
 import type { ItemRow } from './model.ts';
 
-export const KIT_FORMAT = 'gan-studio-rater-kit';
-export const ANSWERS_FORMAT = 'gan-studio-rater-answers';
+export { ANSWERS_FORMAT, KIT_FORMAT };
 export const KIT_STATIC_DIR = path.join(PROJECT_ROOT, 'resources', 'rater-kit');
-const STATIC_FILES = ['index.html', 'kit.js', 'kit.css'] as const;
+const STATIC_FILES = ['index.html', 'kit.css'] as const;
+/** The page script, built from TypeScript by `npm run build:renderer` (scripts/build-kit.mjs). */
+export const KIT_SCRIPT = path.join(PROJECT_ROOT, 'dist', 'rater-kit', 'kit.js');
 
 /** The signature binds the kit (and its answers) to a session, a rater and the exact item list. */
 export function kitSignature(sessionId: string, rater: string, itemsHash: string): string {
   return sha256(`${KIT_FORMAT}\n${sessionId}\n${rater}\n${itemsHash}`);
-}
-
-function fnv(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
 }
 
 export interface KitExport {
@@ -36,6 +34,8 @@ export interface KitExport {
   items: ItemRow[];
   imageDir: string;
   target: string;
+  /** the built page script; KIT_SCRIPT unless a test points elsewhere */
+  script?: string;
 }
 
 export async function exportRaterKit(k: KitExport): Promise<{ path: string; files: number; bytes: number; itemsHash: string }> {
@@ -45,9 +45,9 @@ export async function exportRaterKit(k: KitExport): Promise<{ path: string; file
   const timed = session.type === 'timed_real_fake';
   // blocks get opaque names in the kit: a source id would say which generator an item came from
   const blockNames = new Map<string, string>();
-  const manifest = {
+  const manifest: KitManifest = {
     format: KIT_FORMAT,
-    version: 1,
+    version: KIT_VERSION,
     sessionId: session.id,
     type: session.type,
     // the type, not the session name: a default name lists the runs and datasets, and the kit is blinded
@@ -62,17 +62,23 @@ export async function exportRaterKit(k: KitExport): Promise<{ path: string; file
     salt: timed ? salt : '',
     items: k.order.map((id) => {
       const it = byId.get(id)!;
-      const entry: { itemId: string; files: string[]; block?: string | null; t?: number } = { itemId: id, files: it.files };
+      const entry: KitItem = { itemId: id, files: it.files };
       if (timed && it.truth.kind === 'real_fake') {
         const block = it.truth.block;
         if (block !== null && !blockNames.has(block)) blockNames.set(block, `b${blockNames.size}${crypto.randomBytes(3).toString('hex')}`);
         entry.block = block === null ? null : blockNames.get(block)!;
         // the truth bit, xor-obscured so the staircase can run offline (obscured, not secret)
-        entry.t = (it.truth.truth === 'real' ? 1 : 0) ^ (fnv(id + salt) & 1);
+        entry.t = obscureTruth(id, salt, it.truth.truth);
       }
       return entry;
     }),
   };
+  // the page script first: without it there is no kit to write
+  const scriptPath = k.script ?? KIT_SCRIPT;
+  const script = await fsp.readFile(scriptPath).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw new ApiError('internal', `the rater kit's page script ${scriptPath} has not been built: run npm run build:renderer`);
+    throw new ApiError('internal', `cannot read the rater kit's page script ${scriptPath}: ${err.message}`);
+  });
   const target = path.resolve(k.target);
   const parent = path.dirname(target);
   await fsp.mkdir(parent, { recursive: true });
@@ -102,6 +108,7 @@ export async function exportRaterKit(k: KitExport): Promise<{ path: string; file
       });
       await put(f, data);
     }
+    await put('kit.js', script);
     const json = JSON.stringify(manifest, null, 1);
     await put('manifest.json', json);
     await put('manifest.js', `window.RATER_KIT = ${json.replace(/</g, '\\u003c')};\n`);
@@ -121,7 +128,7 @@ export async function exportRaterKit(k: KitExport): Promise<{ path: string; file
 
 export const KitAnswersSchema = z.object({
   format: z.literal(ANSWERS_FORMAT, { message: `not a GAN Studio answers file (format must be "${ANSWERS_FORMAT}")` }),
-  version: z.literal(1),
+  version: z.literal(ANSWERS_VERSION),
   sessionId: z.string().min(1).max(100),
   type: z.enum(RATING_TYPES),
   rater: z.string().min(1).max(60),

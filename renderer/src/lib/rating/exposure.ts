@@ -3,6 +3,8 @@
 // frame N is painted in frame N; the next callback (N+1) is the first moment we know it was. The
 // exposure is the time between "image painted" and "mask painted", both read the same way, so it
 // is a whole number of frames: the mask goes up on the frame boundary nearest the requested time.
+// Shared by the studio's rating screen and the offline rater kit (renderer/src/rater-kit/kit.ts),
+// so both time exposures the same way; keep it free of Svelte and of anything else a page lacks.
 
 export interface Exposure {
   requestedMs: number;
