@@ -150,6 +150,8 @@ export const EvaluationJobSchema = z.object({
   /** what the job works on, for display: `run r-… @ step 400`, `folders a vs b`, `classifier on builtin:mnist` */
   label: z.string(),
   runId: z.string().nullable(),
+  /** a small-N evaluation the core scheduled during training (config `evaluation`), not one the user started */
+  duringTraining: z.boolean().default(false),
   /** state done: the stored evaluation (evaluate) or extractor (extractor-train) */
   resultId: z.string().nullable(),
   error: z.object({ code: z.string(), message: z.string() }).nullable(),

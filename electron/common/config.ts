@@ -39,6 +39,28 @@ export type OptimizerConfig = z.infer<typeof OptimizerSchema>;
 
 const int = () => z.number().int();
 
+/** The metrics a during-training evaluation may compute (not the nearest-neighbour strips). */
+export const DURING_TRAINING_METRICS = ['fid', 'kid', 'is', 'prc', 'prdc', 'prd', 'swd', 'fm', 'modes'] as const;
+
+/**
+ * Optional small-N evaluations while the run trains (issue 6, "metric over steps"): when a
+ * checkpoint at or past the next multiple of `every` steps is written, the core scores it with `n`
+ * samples in the evaluation thread, one at a time, never holding up training. Stored apart from
+ * final evaluations (flagged "during training", never comparable with them). Off when absent.
+ */
+export const DuringTrainingEvaluationSchema = z
+  .object({
+    /** evaluate the first checkpoint at or past every multiple of this many steps */
+    every: int().min(1).max(10_000_000),
+    /** generated (and real) samples; small, so the scores are biased and only for the trend */
+    n: int().min(16).max(5000).default(256),
+    /** `pixel-8` (built in, d = 64 per channel, so FID works at N = 256), `pixel-16`, or a stored extractor id */
+    extractor: z.string().min(1).max(100).regex(/^[A-Za-z0-9:_-]+$/, 'ids hold letters, digits, ":", "_" and "-" only').default('pixel-8'),
+    metrics: z.array(z.enum(DURING_TRAINING_METRICS)).min(1).max(DURING_TRAINING_METRICS.length).default(['fid', 'kid']),
+  })
+  .strict();
+export type DuringTrainingEvaluation = z.infer<typeof DuringTrainingEvaluationSchema>;
+
 export const RunConfigSchema = z
   .object({
     version: z.literal(CONFIG_VERSION),
@@ -134,6 +156,7 @@ export const RunConfigSchema = z
       .strict(),
     seed: int().min(0).max(2 ** 31 - 1),
     backend: z.enum(BACKEND_CHOICES),
+    evaluation: DuringTrainingEvaluationSchema.optional(),
   })
   .strict();
 
@@ -327,5 +350,9 @@ export function resolveRunConfig(input: unknown, seed: () => number = randomSeed
   if (merged.seed === undefined) merged.seed = seed();
   const parsed = RunConfigSchema.safeParse(merged);
   if (!parsed.success) throw invalidInput(parsed.error, 'invalid run config');
+  if (parsed.data.evaluation && parsed.data.schedule.checkpointEvery === 0) {
+    const msg = 'evaluation during training scores checkpoints: set schedule.checkpointEvery > 0 (e.g. equal to evaluation.every)';
+    throw invalidInput(new z.ZodError([{ code: 'custom', path: ['evaluation', 'every'], message: msg, input: parsed.data.evaluation.every }]), 'invalid run config');
+  }
   return parsed.data;
 }

@@ -2,6 +2,7 @@
 // (throttled), the result or the failure. A cancel aborts between batches; a classifier folder
 // written before the cancel arrived is removed, so a cancelled job leaves nothing behind.
 import { promises as fsp } from 'node:fs';
+import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { ApiError } from '../../common/errors.ts';
 import { runEvaluateJob, runTrainExtractorJob } from './jobs.ts';
@@ -25,6 +26,14 @@ port.on('message', (msg: HostToEvalWorker) => {
     return;
   }
   const { job } = msg;
+  if (job.kind === 'evaluate' && job.lowPriority && process.platform === 'linux') {
+    // Linux nice values are per thread: 0 names this worker's thread, not the core's main thread
+    try {
+      os.setPriority(0, Math.min(19, os.getPriority(0) + 10));
+    } catch {
+      // not permitted: run at the normal priority
+    }
+  }
   const ctx = { signal: abort.signal, progress };
   const work = job.kind === 'evaluate' ? runEvaluateJob(job, ctx).then((result) => ({ type: 'evaluated' as const, result })) : runTrainExtractorJob(job, ctx).then((extractor) => ({ type: 'trained' as const, extractor }));
   work

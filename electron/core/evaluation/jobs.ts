@@ -6,7 +6,6 @@ import path from 'node:path';
 import type * as TfModule from '@tensorflow/tfjs';
 import type { EvalMetric, EvaluationProtocol, Extractor, NeighbourStrip } from '../../common/api-evaluation.ts';
 import { ApiError } from '../../common/errors.ts';
-import { selectBackend } from '../trainer/backend.ts';
 import { loadDatasetCache } from '../datasets/cache.ts';
 import { trainingDataFromCache } from '../trainer/data-source.ts';
 import { readCheckpoint } from '../trainer/checkpoint.ts';
@@ -14,7 +13,7 @@ import { Rng } from '../models/rng.ts';
 import { asMatrix, memorisationShare, nearestNeighbours, type Matrix } from '../metrics/index.ts';
 import { buildClassifier, chooseArchitecture, classifierAccuracy, FEATURE_LAYER, PROBS_LAYER, trainClassifier, type LabelledImages } from './classifier.ts';
 import { featureDimOf, loadExtractor, type FeatureExtractor, type ImageShape } from './extractors.ts';
-import { generateFromCheckpoint } from './generate.ts';
+import { ensureBackend, generateFromCheckpoint } from './generate.ts';
 import { conformImages, gridDataUrl, listImageFiles, neighbourStrip, probeShape, readImages, type ImageSet } from './images.ts';
 import { saveLayersModel } from './model-io.ts';
 import type { EvaluateJob, EvaluationResult, TrainExtractorJob } from './protocol.ts';
@@ -27,11 +26,9 @@ export interface JobContext {
   progress(phase: string, fraction: number): void;
 }
 
-let backend: Promise<Tf> | null = null;
-/** The trainer's backend choice (tensorflow, then wasm with the project's kernels, then cpu), once per thread. */
+/** The trainer's backend choice (tensorflow, then wasm with the project's kernels, then cpu), once per thread (shared with the generator). */
 export function jobBackend(): Promise<Tf> {
-  backend ??= selectBackend('auto').then((r) => r.tf);
-  return backend;
+  return ensureBackend().then((r) => r.tf);
 }
 
 const cancelled = (signal: AbortSignal) => {
@@ -132,7 +129,7 @@ async function evaluateWith(tf: Tf, fe: FeatureExtractor, job: EvaluateJob, ctx:
     cancelled(ctx.signal);
     ctx.progress('generating', 0.05);
     const ckpt = await readCheckpoint(s.checkpointDir);
-    const gen = await generateFromCheckpoint(s.config, trainingDataFromCache(data), ckpt, {
+    const gen = await generateFromCheckpoint(s.config, trainingDataFromCache(data).shape, ckpt, {
       n: job.n,
       seed: job.seed,
       signal: ctx.signal,
@@ -188,7 +185,7 @@ async function evaluateWith(tf: Tf, fe: FeatureExtractor, job: EvaluateJob, ctx:
   const fakeM = asMatrix(fakeIn.count, ff.d, ff.features);
   const probsM = (p: Float32Array | null, n: number, c: number) => (p && c ? asMatrix(n, c, p) : null);
 
-  const { scores, convention, classCoverage } = computeScores(
+  const { scores, convention, classCoverage } = await computeScores(
     metrics,
     {
       real: realM,
@@ -201,9 +198,9 @@ async function evaluateWith(tf: Tf, fe: FeatureExtractor, job: EvaluateJob, ctx:
     },
     job.options,
     job.seed,
-    (m) => {
-      cancelled(ctx.signal);
-      ctx.progress(`metrics:${m}`, 0.6 + 0.3 * (metrics.indexOf(m) / metrics.length));
+    {
+      signal: ctx.signal,
+      onMetric: (m, f) => ctx.progress(`metrics: ${m} ${Math.floor(100 * f)} %`, 0.6 + 0.3 * ((metrics.indexOf(m) + f) / metrics.length)),
     },
   );
 

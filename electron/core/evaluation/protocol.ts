@@ -22,6 +22,8 @@ export interface EvaluateJob {
   seed: number;
   options: EvaluationOptions;
   duringTraining: boolean;
+  /** run the thread at a lower OS priority (Linux: nice +10), so a training in progress keeps the CPU */
+  lowPriority?: boolean;
 }
 
 export interface TrainExtractorJob {

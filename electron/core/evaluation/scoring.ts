@@ -8,13 +8,14 @@ import {
   featureMatchingDistance,
   fidFromFeaturesDetailed,
   inceptionScore,
-  kernelInceptionDistance,
-  manifoldScores,
+  kernelInceptionDistanceAsync,
+  manifoldScoresAsync,
   modeCoverageFromCounts,
   predictedClassCounts,
   prdFromFeatures,
   slicedWassersteinDistance,
   type Matrix,
+  type Progress,
 } from '../metrics/index.ts';
 
 export const CONVENTIONS: Record<EvalMetric, string> = {
@@ -117,23 +118,59 @@ export interface ScoreInputs {
   dataDistribution: number[] | null;
 }
 
-/** Computes the feature / image metrics (not nn, which needs the training set). */
-export function computeScores(metrics: EvalMetric[], x: ScoreInputs, o: EvaluationOptions, seed: number, onMetric?: (m: EvalMetric) => void): { scores: EvaluationScores; convention: Record<string, string>; classCoverage: { fake: number[]; data: number[] } | null } {
+/** The O(N²·d) metrics run their Gram products in float32 (float64 sums), as the references do. */
+export const GRAM_PRECISION = 'float32';
+const PRECISION_NOTE = '; Gram products in float32 with float64 sums (the references: numpy / TF float32)';
+
+/** Progress and cancel of the metric phase: `onMetric(m, fraction of m done)`, never decreasing within m. */
+export interface ScoreControl {
+  signal?: AbortSignal;
+  onMetric?: (m: EvalMetric, fraction: number) => void;
+}
+
+/**
+ * KID subsets actually drawn. When the subset size covers both sets (N real = N fake ≤ subset
+ * size, METRICS.md "fewer if N is smaller"), every subset would be the whole set, so the 100
+ * "subsets" would be one value repeated and their std a rounding artefact: one subset, std n/a.
+ */
+export function kidPlan(nReal: number, nFake: number, o: Pick<EvaluationOptions, 'kidSubsets' | 'kidSubsetSize'>): { subsets: number; subsetSize: number; note: string } {
+  const m = Math.min(o.kidSubsetSize, nReal, nFake);
+  if (m === nReal && m === nFake) return { subsets: 1, subsetSize: m, note: `; one subset: the subset size ${o.kidSubsetSize} covers all ${m} real and fake samples, so every subset would be the whole set (std n/a, reported as 0)` };
+  const whole = m === nReal ? 'real' : m === nFake ? 'fake' : null;
+  const note = whole ? `; ${o.kidSubsets} subsets of ${m}: all ${m} ${whole} samples in each, so the std reflects the sampling of the ${whole === 'real' ? 'fake' : 'real'} set only` : '';
+  return { subsets: o.kidSubsets, subsetSize: m, note };
+}
+
+const f32 = (m: Matrix): Matrix => (m.data instanceof Float32Array ? m : asMatrix(m.rows, m.cols, Float32Array.from(m.data)));
+
+/**
+ * Computes the feature / image metrics (not nn, which needs the training set). KID and the
+ * manifold metrics run cooperatively: `ctl.signal` stops them between Gram products and their
+ * progress reaches `ctl.onMetric`.
+ */
+export async function computeScores(metrics: EvalMetric[], x: ScoreInputs, o: EvaluationOptions, seed: number, ctl: ScoreControl = {}): Promise<{ scores: EvaluationScores; convention: Record<string, string>; classCoverage: { fake: number[]; data: number[] } | null }> {
   if (x.real.cols !== x.fake.cols) throw new ApiError('invalid_input', `feature dimensions differ: real d = ${x.real.cols}, fake d = ${x.fake.cols}`);
+  const real32 = f32(x.real);
+  const fake32 = f32(x.fake);
   const scores: EvaluationScores = {};
   const convention: Record<string, string> = {};
   let classCoverage: { fake: number[]; data: number[] } | null = null;
-  let manifold: ReturnType<typeof manifoldScores> | null = null;
+  let manifold: Awaited<ReturnType<typeof manifoldScoresAsync>> | null = null;
+  const abortCheck = () => ctl.signal?.throwIfAborted();
   for (const m of metrics) {
-    onMetric?.(m);
+    abortCheck();
+    ctl.onMetric?.(m, 0);
+    const progress = (p: Progress) => ctl.onMetric?.(m, p.total > 0 ? Math.min(1, p.done / p.total) : 0);
     convention[m] = CONVENTIONS[m];
     switch (m) {
       case 'fid':
         scores.fid = fidFromFeaturesDetailed(x.real, x.fake).fid;
         break;
       case 'kid': {
-        const k = kernelInceptionDistance(x.real, x.fake, { seed, subsets: o.kidSubsets, subsetSize: o.kidSubsetSize });
-        scores.kid = { mean: k.mean, std: k.std, subsets: k.subsets, subsetSize: k.subsetSize };
+        const plan = kidPlan(x.real.rows, x.fake.rows, o);
+        const k = await kernelInceptionDistanceAsync(real32, fake32, { seed, subsets: plan.subsets, subsetSize: plan.subsetSize, precision: GRAM_PRECISION }, { signal: ctl.signal, onProgress: progress });
+        scores.kid = { mean: k.mean, std: k.subsets === 1 ? 0 : k.std, subsets: k.subsets, subsetSize: k.subsetSize };
+        convention.kid += plan.note + PRECISION_NOTE;
         break;
       }
       case 'is': {
@@ -143,9 +180,10 @@ export function computeScores(metrics: EvalMetric[], x: ScoreInputs, o: Evaluati
       }
       case 'prc':
       case 'prdc': {
-        manifold ??= manifoldScores(x.real, x.fake, { kImproved: 3, kPrdc: 5 });
+        manifold ??= await manifoldScoresAsync(real32, fake32, { kImproved: 3, kPrdc: 5, precision: GRAM_PRECISION }, { signal: ctl.signal, onProgress: progress });
         if (m === 'prc') Object.assign(scores, { precision: manifold.improved.precision, recall: manifold.improved.recall, f1: manifold.improved.f1 });
         else Object.assign(scores, { density: manifold.prdc.density, coverage: manifold.prdc.coverage });
+        convention[m] += PRECISION_NOTE;
         break;
       }
       case 'prd': {
@@ -173,7 +211,11 @@ export function computeScores(metrics: EvalMetric[], x: ScoreInputs, o: Evaluati
       case 'nn':
         break;
     }
+    ctl.onMetric?.(m, 1);
+    // let a cancel message in between metrics, even the synchronous ones
+    await new Promise<void>((r) => setImmediate(r));
   }
+  abortCheck();
   return { scores, convention, classCoverage };
 }
 

@@ -11,24 +11,27 @@ import type {
   ExtractorRegisterRequestSchema,
   ExtractorTrainRequestSchema} from '../../common/api-evaluation.ts';
 import {
+  EvaluationOptionsSchema,
+  type EvalMetric,
   type EvaluationDetail,
   type EvaluationJob,
   type EvaluationSummary,
   type Extractor,
 } from '../../common/api-evaluation.ts';
 import type { ApiImplementation, StudioEvent } from '../../common/api.ts';
+import type { DuringTrainingEvaluation } from '../../common/config.ts';
 import { ApiError } from '../../common/errors.ts';
 import type { Db } from '../db/database.ts';
 import { getDataset, getDatasetDir } from '../db/datasets-repo.ts';
 import * as repo from '../db/evaluation-repo.ts';
-import { getRunDetail, getRunDir } from '../db/runs-repo.ts';
+import { appendRunEvent, getRunDetail, getRunDir } from '../db/runs-repo.ts';
 import { readDatasetManifest } from '../datasets/cache.ts';
 import { listCheckpointDirs } from '../trainer/checkpoint.ts';
 import { featureDimOf, inspectUserModel, isPixelExtractorId, pixelExtractors, type ExtractorSpec } from '../evaluation/extractors.ts';
 import { listImageFiles, probeShape } from '../evaluation/images.ts';
 import { jobBackend } from '../evaluation/jobs.ts';
 import type { EvalWorkerHandle, EvalWorkerSpawner, EvalWorkerToHost, EvaluateJob, WorkerJob } from '../evaluation/protocol.ts';
-import { protocolDifference, protocolKeyOf, resolveMetrics } from '../evaluation/scoring.ts';
+import { metricProblem, protocolDifference, protocolKeyOf, resolveMetrics } from '../evaluation/scoring.ts';
 import { evaluationWorkerSpawner } from '../evaluation/worker-spawner.ts';
 
 export interface EvaluationServiceOptions {
@@ -43,6 +46,8 @@ export interface EvaluationServiceOptions {
 
 interface Job {
   status: EvaluationJob;
+  /** a small-N evaluation scheduled during training: low priority, outside the `maxConcurrent` quota */
+  duringTraining: boolean;
   handle: EvalWorkerHandle;
   cancelRequested: boolean;
   ended: Promise<void>;
@@ -56,6 +61,10 @@ export class EvaluationService {
   readonly #o: EvaluationServiceOptions;
   readonly #jobs = new Map<string, Job>();
   readonly #spawn: EvalWorkerSpawner;
+  /** per run, the highest K-step mark a during-training evaluation was started for */
+  readonly #marks = new Map<string, number>();
+  /** a during-training evaluation is being resolved or runs (one at a time across runs) */
+  #duringBusy: { runId: string; step: number } | null = null;
   readonly extractorsDir: string;
 
   constructor(options: EvaluationServiceOptions) {
@@ -119,8 +128,9 @@ export class EvaluationService {
   // ---- evaluations ----
 
   /** Resolves and validates a request into the worker's job; throws `invalid_input` / `not_found` before anything runs. */
-  async resolve(request: z.output<typeof EvaluationRequestSchema>, opts: { duringTraining?: boolean } = {}): Promise<{ job: EvaluateJob; label: string; runId: string | null }> {
+  async resolve(request: z.output<typeof EvaluationRequestSchema>, opts: { duringTraining?: boolean } = {}): Promise<{ job: EvaluateJob; label: string; runId: string | null; skipped: string[] }> {
     const db = this.#o.db;
+    const skipped: string[] = [];
     const src = request.source;
     if (src.kind === 'run') {
       const run = getRunDetail(db, src.runId);
@@ -142,32 +152,39 @@ export class EvaluationService {
       const spec = this.#extractorSpec(extractorId);
       const e = spec.extractor;
       const shape = { height: m.height, width: m.width, channels: m.channels };
-      resolveMetrics(
-        request.metrics,
-        {
-          d: featureDimOf(e, shape),
-          nReal: Math.min(request.n, refCount),
-          nFake: request.n,
-          hasProbs: e.probsLayer !== null,
-          imageSide: e.inputHeight || m.height,
-          trainCount: Math.min(request.options.nnReference, m.count),
-        },
-        request.options,
-      );
+      const availability = {
+        d: featureDimOf(e, shape),
+        nReal: Math.min(request.n, refCount),
+        nFake: request.n,
+        hasProbs: e.probsLayer !== null,
+        imageSide: e.inputHeight || m.height,
+        trainCount: Math.min(request.options.nnReference, m.count),
+      };
+      let metrics = request.metrics;
+      if (opts.duringTraining && metrics) {
+        // a scheduled evaluation keeps what it can compute and says what it left out
+        const problems = metrics.map((x) => metricProblem(x, availability, request.options));
+        skipped.push(...problems.filter((p): p is string => p !== null));
+        metrics = metrics.filter((_, i) => problems[i] === null);
+        if (metrics.length === 0) throw new ApiError('invalid_input', `none of the metrics can be computed: ${skipped.join('; ')}`);
+      }
+      resolveMetrics(metrics, availability, request.options);
       const label = `run ${run.name} @ step ${ckpt.step}`;
       return {
         job: {
           kind: 'evaluate',
           source: { kind: 'run', runId: run.id, runName: run.name, config: run.config, checkpointDir: ckpt.dir, step: ckpt.step, dataset: { id: m.id, dir: datasetDir }, referenceSplit: split },
           extractor: spec,
-          metrics: request.metrics ?? null,
+          metrics: metrics ?? null,
           n: request.n,
           seed: request.seed,
           options: request.options,
           duringTraining: opts.duringTraining ?? false,
+          lowPriority: opts.duringTraining ?? false,
         },
         label,
         runId: run.id,
+        skipped,
       };
     }
     const realFiles = await listImageFiles(src.realDir, 'real folder');
@@ -192,6 +209,7 @@ export class EvaluationService {
       job: { kind: 'evaluate', source: { kind: 'folders', realDir: src.realDir, fakeDir: src.fakeDir }, extractor: spec, metrics: request.metrics ?? null, n: request.n, seed: request.seed, options: request.options, duringTraining: false },
       label: `${path.basename(src.realDir)} vs ${path.basename(src.fakeDir)}`,
       runId: null,
+      skipped,
     };
   }
 
@@ -201,13 +219,14 @@ export class EvaluationService {
   }
 
   #start(work: WorkerJob, label: string, runId: string | null, outDir: string | null): EvaluationJob {
-    const running = [...this.#jobs.values()].filter((j) => j.status.state === 'running').length;
-    if (running >= (this.#o.maxConcurrent ?? 2)) throw new ApiError('conflict', `${running} evaluation jobs are already running; wait for one to finish or cancel it`);
+    const duringTraining = work.kind === 'evaluate' && work.duringTraining;
+    const running = [...this.#jobs.values()].filter((j) => j.status.state === 'running' && !j.duringTraining).length;
+    if (!duringTraining && running >= (this.#o.maxConcurrent ?? 2)) throw new ApiError('conflict', `${running} evaluation jobs are already running; wait for one to finish or cancel it`);
     const jobId = `${work.kind === 'evaluate' ? 'eval' : 'train'}-${Date.now().toString(36)}-${rand()}`;
-    const status: EvaluationJob = { jobId, kind: work.kind, state: 'running', phase: 'starting', fraction: 0, label, runId, resultId: null, error: null, startedAt: Date.now(), endedAt: null };
+    const status: EvaluationJob = { jobId, kind: work.kind, state: 'running', phase: 'starting', fraction: 0, label, runId, duringTraining, resultId: null, error: null, startedAt: Date.now(), endedAt: null };
     const handle = this.#spawn();
     let resolveEnded!: () => void;
-    const job: Job = { status, handle, cancelRequested: false, ended: new Promise<void>((r) => (resolveEnded = r)), outDir };
+    const job: Job = { status, duringTraining, handle, cancelRequested: false, ended: new Promise<void>((r) => (resolveEnded = r)), outDir };
     this.#jobs.set(jobId, job);
     this.#prune();
     let settled = false;
@@ -260,6 +279,83 @@ export class EvaluationService {
     handle.send({ type: 'start', job: work });
     this.#emit(job);
     return structuredClone(status);
+  }
+
+  // ---- evaluation during training ----
+
+  /**
+   * The run manager recorded a checkpoint. When the run asked for evaluations during training
+   * (config `evaluation`) and this checkpoint is at or past its next multiple of `every` steps, a
+   * small-N evaluation of it is queued in the evaluation thread, stored with `duringTraining`.
+   * One at a time: while one is still running, the mark is skipped with a line in the run's log
+   * (the next checkpoint past it tries again). Never throws, never waits: the trainer goes on.
+   */
+  onCheckpoint(c: { runId: string; step: number; dir: string }): void {
+    let config;
+    try {
+      config = getRunDetail(this.#o.db, c.runId)?.config.evaluation;
+    } catch {
+      return;
+    }
+    if (!config) return;
+    const mark = Math.floor(c.step / config.every) * config.every;
+    if (mark < config.every || mark <= this.#lastMark(c.runId, config.every)) return;
+    if (this.#duringBusy) {
+      const b = this.#duringBusy;
+      this.#runLog(c.runId, 'info', `evaluation during training skipped at step ${c.step}: the one of ${b.runId === c.runId ? '' : `run ${b.runId} at `}step ${b.step} is still running (the next checkpoint past step ${mark} tries again)`);
+      return;
+    }
+    this.#duringBusy = { runId: c.runId, step: c.step };
+    this.#marks.set(c.runId, mark);
+    void this.#startDuringTraining(c, config).catch((err: unknown) => {
+      this.#duringBusy = null;
+      this.#runLog(c.runId, 'warn', `evaluation during training at step ${c.step} did not start: ${(err as Error).message}`);
+    });
+  }
+
+  /** The highest mark already evaluated: this session's, else the stored during-training evaluations'. */
+  #lastMark(runId: string, every: number): number {
+    let last = this.#marks.get(runId);
+    if (last === undefined) {
+      const steps = repo.listEvaluations(this.#o.db, { runId, includeDuringTraining: true, limit: 10_000 }).filter((e) => e.protocol.duringTraining && e.step !== null).map((e) => e.step!);
+      last = steps.length ? Math.floor(Math.max(...steps) / every) * every : 0;
+      this.#marks.set(runId, last);
+    }
+    return last;
+  }
+
+  async #startDuringTraining(c: { runId: string; step: number }, config: DuringTrainingEvaluation): Promise<void> {
+    const request = {
+      source: { kind: 'run' as const, runId: c.runId, checkpoint: c.step },
+      extractorId: config.extractor,
+      metrics: [...config.metrics] as EvalMetric[],
+      n: config.n,
+      referenceSplit: 'auto' as const,
+      // one seed for every step: the same latents and real subset, so the curve shows the generator's change
+      seed: 0,
+      options: EvaluationOptionsSchema.parse({}),
+    };
+    const { job, label, skipped } = await this.resolve(request, { duringTraining: true });
+    const started = this.#start(job, `${label} (during training, N = ${config.n})`, c.runId, null);
+    const what = `evaluation during training at step ${c.step} (N = ${config.n}, ${config.extractor}, ${job.metrics!.join(', ')})`;
+    this.#runLog(c.runId, 'info', `${what} started${skipped.length ? `; left out: ${skipped.join('; ')}` : ''}`);
+    void this.wait(started.jobId).then((end) => {
+      this.#duringBusy = null;
+      if (end.state === 'done' && end.resultId) {
+        const e = repo.getEvaluation(this.#o.db, end.resultId);
+        const parts = e ? [e.scores.fid !== undefined ? `FID ${e.scores.fid.toPrecision(4)}` : null, e.scores.kid ? `KID ${e.scores.kid.mean.toPrecision(3)}` : null].filter(Boolean) : [];
+        this.#runLog(c.runId, 'info', `${what} done${parts.length ? `: ${parts.join(', ')}` : ''} (small N: biased, for the trend only)`);
+      } else this.#runLog(c.runId, end.state === 'cancelled' ? 'info' : 'warn', `${what} ${end.state}${end.error ? `: ${end.error.message}` : ''}`);
+    });
+  }
+
+  #runLog(runId: string, level: 'info' | 'warn', message: string): void {
+    try {
+      appendRunEvent(this.#o.db, runId, level, message);
+      this.#o.emit({ type: 'run.log', runId, level, message });
+    } catch {
+      // the run may have been deleted meanwhile; a log line is not worth failing for
+    }
   }
 
   #emit(job: Job): void {

@@ -27,7 +27,8 @@ import { getRunDetail, getRunDir } from '../db/runs-repo.ts';
 import { getDataset, getDatasetDir } from '../db/datasets-repo.ts';
 import { fsyncDir, sha256, writeFileDurable } from '../util/atomic-fs.ts';
 import { buildItems, checkSources, imagesNeeded, raterOrder, type RawImage } from '../rating/builder.ts';
-import { generateFromCheckpoint, loadRealImages, type ImageSet } from '../rating/sample-source.ts';
+import { loadRealImages, type ImageSet } from '../rating/sample-source.ts';
+import { generateFromRun } from '../evaluation/generate.ts';
 import { loadDatasetCache } from '../datasets/cache.ts';
 import { computeResults, type MetricRow } from '../rating/results.ts';
 import { answerKindOf, type AnswerRow, type ItemRow } from '../rating/model.ts';
@@ -156,17 +157,23 @@ export class RatingService {
           const info = runInfo.get(s.id)!;
           const count = need.perSource.get(s.id)!;
           const base = doneFake;
-          const { step, images } = await generateFromCheckpoint({
+          // the evaluation module's generator (one for the whole studio); small batches keep the core responsive
+          const { step, generated } = await generateFromRun({
             runId: s.runId!,
             runDir: info.runDir,
             config: info.config,
             shape: info.shape,
             step: s.step ?? undefined,
-            count,
+            n: count,
+            batchSize: 16,
             seed: (req.seed * 7919 + i * 104729) >>> 0,
             signal: abort.signal,
             onProgress: (d) => progress('sampling', base + d, totalFake),
+          }).catch((err: unknown) => {
+            if ((err as Error).name === 'AbortError') throw new ApiError('conflict', `rating session ${id} was cancelled while it was being prepared`);
+            throw err;
           });
+          const images: ImageSet = { width: generated.width, height: generated.height, channels: generated.channels as 1 | 3, count: generated.count, pixels: generated.images };
           doneFake += count;
           s.step = step;
           if (!req.sources[i]!.label) s.label = `${s.label} @ ${step}`;

@@ -34,6 +34,8 @@ export interface RunManagerOptions {
   autoResume?: { maxRestarts: number; windowMs: number; backoffMs: number };
   /** extra environment for trainer processes */
   trainerEnv?: Record<string, string>;
+  /** called after a checkpoint the trainer wrote is recorded (scheduled evaluations listen here) */
+  onCheckpoint?: (c: { runId: string; step: number; dir: string }) => void;
 }
 
 const EVENT_INTERVAL_MS = 200;
@@ -468,6 +470,7 @@ export class RunManager {
       case 'done': {
         run.step = m.step;
         const status: RunStatus = m.status;
+        this.#o.onCheckpoint?.({ runId: run.runId, step: m.step, dir: m.dir });
         if (m.reason) this.#log(run, m.status === 'completed' || m.status === 'stopped' ? 'info' : 'error', m.reason);
         if (run.engine) this.#applyAlerts(run, run.engine.end(m.status, m.step, m.reason));
         this.#setStatus(run, status, m.reason);

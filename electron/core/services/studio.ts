@@ -88,6 +88,8 @@ export async function createStudioCore(options: StudioCoreOptions): Promise<Stud
     supervision: options.supervision,
     autoResume: options.autoResume,
     trainerEnv: options.trainerEnv,
+    // the run's optional small-N evaluations during training (config `evaluation`); never blocks the trainer
+    onCheckpoint: (c) => evaluation.onCheckpoint(c),
   });
   const datasets = new DatasetsService(db);
   const imports = new DatasetImportService({ db, datasetsDir, emit, spawn: options.spawnImporter });

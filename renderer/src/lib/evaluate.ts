@@ -82,6 +82,8 @@ export interface ScoreColumn {
   spread?: (s: EvaluationScores) => number | undefined;
   /** what the spread is over, for the tooltip */
   spreadOf?: (s: EvaluationScores) => string;
+  /** shown instead of a spread that does not exist (KID over one subset) */
+  spreadNote?: (s: EvaluationScores) => string | undefined;
 }
 
 export const SCORE_COLUMNS: readonly ScoreColumn[] = [
@@ -92,8 +94,10 @@ export const SCORE_COLUMNS: readonly ScoreColumn[] = [
     metric: 'kid',
     better: 'lower',
     value: (s) => s.kid?.mean,
-    spread: (s) => s.kid?.std,
-    spreadOf: (s) => `std over ${s.kid?.subsets ?? '?'} subsets of ${s.kid?.subsetSize ?? '?'}`,
+    // one subset (the subset size covered every sample): there is no spread, the stored 0 is not one
+    spread: (s) => (s.kid?.subsets === 1 ? undefined : s.kid?.std),
+    spreadOf: (s) => (s.kid?.subsets === 1 ? `one subset of ${s.kid.subsetSize}: the subset size covered every sample, so there is no spread over subsets` : `std over ${s.kid?.subsets ?? '?'} subsets of ${s.kid?.subsetSize ?? '?'}`),
+    spreadNote: (s) => (s.kid?.subsets === 1 ? 'n/a (one subset)' : undefined),
   },
   { id: 'is', label: 'IS', metric: 'is', better: 'higher', value: (s) => s.is?.mean, spread: (s) => s.is?.std, spreadOf: (s) => `std over ${s.is?.splits ?? '?'} splits` },
   { id: 'precision', label: 'Precision', metric: 'prc', better: 'higher', value: (s) => s.precision },
@@ -120,6 +124,14 @@ export function columnsFor(rows: readonly EvaluationSummary[]): ScoreColumn[] {
 export function formatScore(value: number | undefined, spread?: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '–';
   return spread === undefined ? formatNumber(value) : `${formatNumber(value)} ± ${formatNumber(spread, 2)}`;
+}
+
+/** A cell of the results table: the value with its spread, or with the note that it has none. */
+export function scoreText(column: ScoreColumn, scores: EvaluationScores): string {
+  const value = column.value(scores);
+  const note = column.spreadNote?.(scores);
+  if (note !== undefined && value !== undefined && Number.isFinite(value)) return `${formatNumber(value)} ± ${note}`;
+  return formatScore(value, column.spread?.(scores));
 }
 
 /** The metrics an extractor can compute: IS and mode counting need class probabilities. */

@@ -340,6 +340,11 @@ export class EvaluateState {
   open(): () => void {
     const off = this.#api.subscribe((e: StudioEvent) => {
       if (e.type !== 'evaluation.job') return;
+      if (e.job.duringTraining) {
+        // scheduled by the core while a run trains: not the page's job; its score joins the steps chart
+        if (e.job.state === 'done' && e.job.runId && e.job.runId === this.#chartRunId) void this.showChartFor(e.job.runId);
+        return;
+      }
       if (e.job.kind === 'evaluate') this.#evalJob.apply(e.job);
       else this.#trainJob.apply(e.job);
     });
@@ -367,7 +372,7 @@ export class EvaluateState {
     this.#pickExtractor();
     this.#pickTrainDataset();
     // a job still running from an earlier visit of the page
-    const evalRunning = jobs.find((j) => j.kind === 'evaluate' && j.state === 'running');
+    const evalRunning = jobs.find((j) => j.kind === 'evaluate' && j.state === 'running' && !j.duringTraining);
     if (evalRunning && !this.#evalJob.job) {
       this.#batch = { index: 1, total: 1, current: null };
       this.#evalJob.follow(evalRunning);
@@ -379,6 +384,11 @@ export class EvaluateState {
     if (first && !this.#detail) void this.openDetail(first.id);
     if (this.#chartRunId) void this.showChartFor(this.#chartRunId);
     else if (first?.runId) void this.showChartFor(first.runId);
+    else {
+      // no evaluation of the user's yet: the newest run evaluated during training, if any
+      const during = await this.#api.call('evaluations.list', { includeDuringTraining: true, limit: 1 }, { quiet: true }).catch(() => [] as EvaluationSummary[]);
+      if (!this.#chartRunId && during[0]?.runId) void this.showChartFor(during[0].runId);
+    }
   }
 
   async #loadRunDetail(runId: string): Promise<void> {
