@@ -6,7 +6,10 @@
 //    os.tmpdir() keyed by FIXTURE_VERSION (generation is not timed).
 // 2. The real importer, as `gan-studio dataset import DIR --json` runs it: a studio core on a fresh
 //    temporary home, `datasets.import` in its worker thread, timed from the call to the final
-//    status. Median images/s over --reps runs against the 2 000 img/s target.
+//    status. Median images/s over --reps runs against the 2 000 img/s target, and where the time
+//    went: the importer times each phase (folder walk, plan, reads, decodes, statistics, exact and
+//    near duplicates, content hash, cache write, progress messages; import/phases.ts) and the core
+//    adds the import thread's start-up, printed as a table per run (and in --json as phasesMs).
 // 3. Baselines measured in the same run: (a) a plain sequential sharp decode (read, decode, resize,
 //    raw) of the first --baseline files, one at a time on this thread; (b) the importer in its
 //    previous configuration (GAN_STUDIO_IMPORT_FAST_PNG=0: every PNG through sharp) on all files.
@@ -159,6 +162,8 @@ async function sequentialSharp(files: string[]): Promise<number> {
 
 interface ImportRun {
   seconds: number;
+  /** wall ms per phase, from the importer (electron/core/datasets/import/phases.ts) and the core */
+  timings: Record<string, number>;
   imgPerSec: number;
   imported: number;
   rejected: number;
@@ -182,7 +187,9 @@ async function importOnce(source: string, env: Record<string, string> = {}): Pro
     const seconds = (performance.now() - t0) / 1000;
     if (end.state !== 'done') throw new Error(`the import ended ${end.state}: ${end.error?.message}`);
     const imported = end.report!.counts.imported;
-    return { seconds, imgPerSec: imported / seconds, imported, rejected: end.report!.counts.rejected, home, datasetId: end.datasetId! };
+    const timings = core.imports.timings(started.importId);
+    timings.wall = seconds * 1000;
+    return { seconds, timings, imgPerSec: imported / seconds, imported, rejected: end.report!.counts.rejected, home, datasetId: end.datasetId! };
   } finally {
     await core.close();
     for (const [k, v] of Object.entries(saved)) {
@@ -190,6 +197,46 @@ async function importOnce(source: string, env: Record<string, string> = {}): Pro
       else process.env[k] = v;
     }
   }
+}
+
+/** The phases of one import, in pipeline order, as the importer timed them. */
+const PHASES: [key: string, label: string][] = [
+  ['threadStart', 'import thread start-up (worker + module load)'],
+  ['walk', 'folder walk'],
+  ['plan', 'plan (kinds, classes)'],
+  ['probe', 'channel probe (first 32 files)'],
+  ['read', 'file reads (Σ per file)'],
+  ['decode', 'decode + preprocess (Σ per file)'],
+  ['decodePhase', '  read + decode phase, wall'],
+  ['assemble', 'labels, split, gather'],
+  ['channelStats', 'channel mean / std'],
+  ['exactDuplicates', 'exact duplicates'],
+  ['dHash', 'dHash of every image'],
+  ['nearDuplicates', 'near-duplicate search'],
+  ['mirror', 'mirrored copies'],
+  ['preview', 'duplicates preview PNG'],
+  ['contentHash', 'content hash (sha256)'],
+  ['write', 'cache write (fsync, rename)'],
+  ['progress', 'progress messages (in the importer)'],
+  ['total', 'importer total'],
+  ['wall', 'wall, API call → final status'],
+];
+
+function phaseTable(runs: { label: string; timings: Record<string, number> }[]): string {
+  const rows = PHASES.filter(([k]) => runs.some((r) => r.timings[k] !== undefined));
+  const width = Math.max(...rows.map(([, l]) => l.length));
+  const head = `  ${'phase'.padEnd(width)}  ${runs.map((r) => r.label.padStart(16)).join('')}`;
+  const lines = rows.map(([k, l]) => {
+    const cells = runs.map((r) => {
+      const v = r.timings[k];
+      if (v === undefined) return '—'.padStart(16);
+      const pct = r.timings.wall ? ` ${((100 * v) / r.timings.wall).toFixed(0).padStart(3)}%` : '';
+      return `${v.toFixed(0)} ms${pct}`.padStart(16);
+    });
+    return `  ${l.padEnd(width)}  ${cells.join('')}`;
+  });
+  const msgs = runs.map((r) => `${r.label}: ${r.timings.messages ?? '?'} messages, ${r.timings['count.progress'] ?? '?'} progress`).join('; ');
+  return [head, ...lines, `  (worker → core ${msgs})`].join('\n');
 }
 
 /** Median ms of DataSource.next(64) + dispose from the imported cache. */
@@ -242,12 +289,14 @@ async function main(): Promise<void> {
     log(`import ${r + 1}/${o.reps}: ${run.imported} images (${run.rejected} rejected) in ${run.seconds.toFixed(1)} s = ${run.imgPerSec.toFixed(0)} img/s`);
   }
   const importRate = median(runs.map((r) => r.imgPerSec));
+  log(`phase breakdown, ms and share of the wall time:\n${phaseTable(runs.map((r, i) => ({ label: `import ${i + 1}`, timings: r.timings })))}`);
 
   let previous: ImportRun | null = null;
   if (o.previous) {
     // the configuration before the plain-PNG fast path: every file through a sharp pipeline
     previous = await importOnce(source, { GAN_STUDIO_IMPORT_FAST_PNG: '0' });
     log(`baseline (b) importer without the PNG fast path (previous configuration): ${previous.seconds.toFixed(1)} s = ${previous.imgPerSec.toFixed(0)} img/s`);
+    log(`phase breakdown of baseline (b):\n${phaseTable([{ label: 'baseline (b)', timings: previous.timings }])}`);
     await fsp.rm(previous.home, { recursive: true, force: true });
   }
 
@@ -267,7 +316,7 @@ async function main(): Promise<void> {
     files: o.files,
     reps: o.reps,
     importImgPerSec: Math.round(importRate),
-    importRuns: runs.map((r) => ({ seconds: Number(r.seconds.toFixed(2)), imgPerSec: Math.round(r.imgPerSec) })),
+    importRuns: runs.map((r) => ({ seconds: Number(r.seconds.toFixed(2)), imgPerSec: Math.round(r.imgPerSec), phasesMs: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, Math.round(v)])) })),
     target: TARGET_IMG_PER_S,
     meetsTarget: importRate >= TARGET_IMG_PER_S,
     baselineSequentialSharpImgPerSec: Math.round(seqRate),

@@ -109,6 +109,8 @@ export const DatasetImportRequestSchema = z
     flip: z.boolean().default(false),
     /** seeds the held-out split */
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    /** what the report and manifest name as the source instead of `path` (an upload: the user's file name) */
+    sourceLabel: z.string().trim().min(1).max(200).refine((s) => ![...s].some((ch) => ch < ' ' || ch === '\x7f' || ch === '/' || ch === '\\'), 'a file name, without control characters or slashes').optional(),
   })
   .strict();
 export type DatasetImportRequest = z.input<typeof DatasetImportRequestSchema>;

@@ -4,16 +4,18 @@
 // failed import or a finished one; a good zip becomes a listed dataset.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readdir, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
-import type { DatasetImportStatus } from '../../electron/common/api.ts';
+import { DatasetImportRequestSchema, type DatasetImportStatus } from '../../electron/common/api.ts';
 import { UPLOAD_PATH, uploadQuery, parseUploadQuery } from '../../electron/common/upload.ts';
 import { createStudioCore, type StudioCore } from '../../electron/core/services/studio.ts';
 import { startBrowserServer, type BrowserServer } from '../../electron/core/transport/browser-server.ts';
+import { uploadDisplayName } from '../../electron/core/transport/zip-upload.ts';
+import { createApiHandler } from '../../electron/core/transport/api-handler.ts';
 import { makeZip, png } from './import-fixtures.ts';
 
 const MAX = 64 * 1024;
@@ -198,7 +200,45 @@ describe('zip upload (browser mode)', { timeout: 60_000 }, () => {
     assert.equal(listed?.name, 'Uploaded shapes');
     assert.equal(listed?.count, 12);
     assert.deepEqual(listed?.classNames, ['left', 'right']);
+    assert.equal(end.report?.source, 'x.zip', 'the report names the uploaded file, not the staged one');
     assert.deepEqual(await stagingEmpties(), []);
+  });
+
+  it("the report, the manifest and the default name use the user's file name, never the staged path", async () => {
+    const fileName = 'C:\\Users\\Zoë\\My Pets (2024)\u0007.zip';
+    const r = await post(server.port, `${UPLOAD_PATH}${uploadQuery({ size: 8, holdout: 0 }, fileName)}`, { headers: authed(), body: zip });
+    assert.equal(r.status, 202, JSON.stringify(r.json));
+    const end = await waitEnd(r.json!.status!.importId);
+    assert.equal(end.state, 'done', JSON.stringify(end.error));
+    assert.equal(end.report?.source, 'My Pets (2024).zip', 'base name only, control characters dropped');
+    const { report } = await core.api['datasets.report']({ datasetId: end.datasetId! });
+    assert.equal(report?.source, 'My Pets (2024).zip');
+    assert.doesNotMatch(JSON.stringify(report), /upload-[0-9a-f]{16}|uploads/, 'nothing in the stored report points at the staged file');
+    const listed = (await core.api['datasets.list']({})).find((d) => d.id === end.datasetId)!;
+    assert.equal(listed.name, 'My Pets (2024)', 'the default dataset name comes from the file name');
+    assert.match(listed.description, /^Imported from My Pets \(2024\)\.zip \(labelled\)/);
+    assert.match(end.datasetId!, /^imported:my-pets-2024-[0-9a-f]{6}$/);
+    const dir = path.join(home, 'datasets', end.datasetId!.replace(/[^A-Za-z0-9_-]/g, '-'));
+    const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { source: string };
+    assert.equal(manifest.source, 'My Pets (2024).zip');
+    assert.deepEqual(await stagingEmpties(), []);
+  });
+
+  it('uploadDisplayName keeps a readable base name within 200 characters; sourceLabel is validated', async () => {
+    assert.equal(uploadDisplayName('../../a/b/photos.zip'), 'photos.zip');
+    assert.equal(uploadDisplayName('  spaced name.zip  '), 'spaced name.zip');
+    assert.equal(uploadDisplayName('\u0000\u001b\u007f'), null);
+    assert.equal(uploadDisplayName('dir/'), null);
+    assert.equal(uploadDisplayName(null), null);
+    assert.equal(Array.from(uploadDisplayName('😀'.repeat(300))!).length, 200, 'cut on characters, not UTF-16 units');
+    // the contract the transports check every request against
+    const handler = createApiHandler(core.api);
+    for (const bad of ['a/b.zip', 'a\\b.zip', 'bell\u0007.zip', '', '   ', 'x'.repeat(201), 42]) {
+      const r = await handler('datasets.import', { path: path.join(base, 'none.zip'), sourceLabel: bad });
+      assert.equal(r.ok ? 'accepted' : r.error.code, 'invalid_input', JSON.stringify(bad));
+      assert.match(r.ok ? '' : JSON.stringify(r.error), /sourceLabel/);
+    }
+    assert.equal(DatasetImportRequestSchema.parse({ path: '/x.zip', sourceLabel: ' Zoë’s cats (1).zip ' }).sourceLabel, 'Zoë’s cats (1).zip');
   });
 
   it('a zip with nothing importable fails its import and is removed too', async () => {

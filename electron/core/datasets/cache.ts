@@ -72,13 +72,18 @@ export type NewDatasetManifest = Omit<DatasetManifest, 'contentHash' | 'format' 
 
 /**
  * `extraFiles` (plain names, no folders) land in the same temp folder and appear with the rest in
- * one rename, e.g. the held-out split and the import report.
+ * one rename, e.g. the held-out split and the import report. `timings`, when given, gains the
+ * milliseconds spent on `contentHash` and `write` (the importer's phase breakdown).
  */
-export async function writeDatasetCache(dir: string, manifest: NewDatasetManifest, arrays: DatasetArrays, extraFiles: Record<string, Uint8Array | string> = {}): Promise<DatasetManifest> {
+export async function writeDatasetCache(dir: string, manifest: NewDatasetManifest, arrays: DatasetArrays, extraFiles: Record<string, Uint8Array | string> = {}, timings?: Record<string, number>): Promise<DatasetManifest> {
   for (const name of Object.keys(extraFiles)) {
     if (!/^[A-Za-z0-9_.-]+$/.test(name) || name.startsWith('.') || ['manifest.json', 'images.u8', 'labels.u8', 'images_b.u8', 'points.f32'].includes(name)) throw new Error(`writeDatasetCache: bad extra file name ${JSON.stringify(name)}`);
   }
-  const full: DatasetManifest = DatasetManifestSchema.parse({ ...manifest, format: 'gan-studio-dataset', version: 1, contentHash: contentHash(arrays) });
+  const tHash = performance.now();
+  const hash = contentHash(arrays);
+  const tWrite = performance.now();
+  if (timings) timings.contentHash = (timings.contentHash ?? 0) + (tWrite - tHash);
+  const full: DatasetManifest = DatasetManifestSchema.parse({ ...manifest, format: 'gan-studio-dataset', version: 1, contentHash: hash });
   checkArrays(full, arrays);
   const parent = path.dirname(dir);
   await fsp.mkdir(parent, { recursive: true });
@@ -95,6 +100,7 @@ export async function writeDatasetCache(dir: string, manifest: NewDatasetManifes
     await fsp.rm(dir, { recursive: true, force: true });
     await fsp.rename(tmp, dir);
     await fsyncDir(parent);
+    if (timings) timings.write = (timings.write ?? 0) + (performance.now() - tWrite);
   } catch (err) {
     await fsp.rm(tmp, { recursive: true, force: true });
     throw err;

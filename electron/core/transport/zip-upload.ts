@@ -12,7 +12,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DatasetImportStatus, EventSource, StudioEvent } from '../../common/api.ts';
 import type { ApiErrorData } from '../../common/errors.ts';
-import { DEFAULT_MAX_UPLOAD_BYTES, parseUploadQuery } from '../../common/upload.ts';
+import { DEFAULT_MAX_UPLOAD_BYTES, parseUploadQuery, UPLOAD_FILENAME_KEY } from '../../common/upload.ts';
 import { fsyncDir } from '../util/atomic-fs.ts';
 import type { HandlerResult } from './api-handler.ts';
 
@@ -62,6 +62,21 @@ const fail = (status: number, code: ApiErrorData['code'], message: string, close
 
 export function formatMiB(bytes: number): string {
   return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
+
+/**
+ * The uploaded file's name as the user knows it, which the import report and the manifest show as
+ * the source (the staged zip has a generated name and is removed after the import): the base name
+ * only, control characters dropped, at most 200 characters; null when nothing is left.
+ */
+export function uploadDisplayName(raw: string | null | undefined): string | null {
+  const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
+  const clean = Array.from(base)
+    .filter((ch) => ch >= ' ' && ch !== '\x7f')
+    .slice(0, 200)
+    .join('')
+    .trim();
+  return clean.length > 0 ? clean : null;
 }
 
 /** Counts bytes against the cap and checks the zip signature before anything past it is written. */
@@ -157,7 +172,8 @@ export function createZipUploads(options: ZipUploadOptions, startImport: (input:
         const aborted = req.destroyed && !req.complete;
         return aborted ? fail(400, 'invalid_input', 'the upload was aborted', true) : fail(500, 'internal', `the upload could not be stored: ${(err as Error).message}`, true);
       }
-      const result = await startImport({ ...parsed.options, path: file, kind: 'zip' });
+      const label = uploadDisplayName(query.get(UPLOAD_FILENAME_KEY));
+      const result = await startImport({ ...parsed.options, path: file, kind: 'zip', ...(label ? { sourceLabel: label } : {}) });
       if (!result.ok) {
         await remove(file);
         const status = result.error.code === 'invalid_input' ? 400 : result.error.code === 'conflict' ? 409 : 500;

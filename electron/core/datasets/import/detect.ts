@@ -32,15 +32,22 @@ function isIdxName(name: string): boolean {
   return /idx[13]-ubyte/i.test(name);
 }
 
-async function hintOf(f: SourceFile): Promise<Hint> {
-  const base = f.rel.split('/').pop()!;
+/** The hint from the name alone; undefined when only the first bytes can tell. */
+function hintByName(f: SourceFile): Hint | undefined {
+  const base = f.rel.slice(f.rel.lastIndexOf('/') + 1);
   if (isIdxName(base)) return 'idx';
   const byExt = formatFromExtension(base);
   if (byExt === 'gzip') return 'gzip';
   if (/\.bin$/i.test(base)) return cifarVariant(f.size, base) ? 'cifar' : 'unknown';
   if (byExt) return byExt;
   if (!f.head) return null;
-  const head = await f.head().catch(() => null);
+  return undefined;
+}
+
+async function hintOf(f: SourceFile): Promise<Hint> {
+  const byName = hintByName(f);
+  if (byName !== undefined) return byName;
+  const head = await f.head!().catch(() => null);
   return head ? sniffFormat(head) : null;
 }
 
@@ -67,7 +74,8 @@ export async function planImport(tree: SourceTree, kind: ImportKindOption, ctx: 
   if (kind === 'folder' && tree.container !== 'folder') throw new PlanError(`--kind folder needs a folder, but ${tree.root} is a ${tree.container}`);
   if (kind === 'zip' && tree.container !== 'zip') throw new PlanError(`--kind zip needs a .zip archive, but ${tree.root} is a ${tree.container}`);
   const hints = new Map<SourceFile, Hint>();
-  for (const f of tree.files) hints.set(f, await hintOf(f));
+  // by name where it tells (no await per file), by the first bytes otherwise
+  for (const f of tree.files) hints.set(f, hintByName(f) ?? (await hintOf(f)));
   const ofHint = (h: (x: Hint) => boolean) => tree.files.filter((f) => h(hints.get(f) ?? null));
   const idxFiles = ofHint((h) => h === 'idx' || h === 'gzip');
   const cifarFiles = ofHint((h) => h === 'cifar');
@@ -88,7 +96,8 @@ export async function planImport(tree: SourceTree, kind: ImportKindOption, ctx: 
     const kept = new Set(keep);
     for (const f of tree.files) if (!kept.has(f)) ctx.reject({ path: f.rel, reason: reason(f) });
   };
-  const notData = (what: string) => (f: SourceFile) => (archives.includes(f) ? 'archive inside the source (not opened)' : `not ${what}`);
+  const archiveSet = new Set(archives);
+  const notData = (what: string) => (f: SourceFile) => (archiveSet.has(f) ? 'archive inside the source (not opened)' : `not ${what}`);
   const planned = (f: SourceFile): PlannedFile => ({ file: f, path: f.rel });
 
   switch (chosen) {
@@ -119,7 +128,11 @@ export async function planImport(tree: SourceTree, kind: ImportKindOption, ctx: 
   for (const f of imageFiles) {
     const d = top(f);
     if (d === null) loose.push(f);
-    else dirs.set(d, [...(dirs.get(d) ?? []), f]);
+    else {
+      const list = dirs.get(d);
+      if (list) list.push(f);
+      else dirs.set(d, [f]);
+    }
   }
   const dirNamed = (name: string) => [...dirs.keys()].find((d) => d.toLowerCase() === name.toLowerCase());
   const outside = (kept: SourceFile[], where: string) => {
@@ -131,10 +144,10 @@ export async function planImport(tree: SourceTree, kind: ImportKindOption, ctx: 
     const a = dirNamed('trainA') ?? dirNamed('A');
     const b = dirNamed('trainB') ?? dirNamed('B');
     if (!a || !b) throw new PlanError('an unpaired dataset needs trainA/ and trainB/ folders (or A/ and B/)');
-    const keep = [...dirs.get(a)!, ...dirs.get(b)!];
+    const keep = new Set([...dirs.get(a)!, ...dirs.get(b)!]);
     for (const d of dirs.keys()) if (d !== a && d !== b) ctx.warn(`${d}/`, `not imported: only ${a}/ and ${b}/ are read (the held-out split is taken from them)`);
     const skipped = new Set([...dirs.entries()].filter(([d]) => d !== a && d !== b).flatMap(([, fs]) => fs));
-    for (const f of imageFiles) if (!keep.includes(f) && !skipped.has(f)) ctx.reject({ path: f.rel, reason: `outside ${a}/ and ${b}/` });
+    for (const f of imageFiles) if (!keep.has(f) && !skipped.has(f)) ctx.reject({ path: f.rel, reason: `outside ${a}/ and ${b}/` });
     return { kind: 'unpaired' as const, a: dirs.get(a)!.map(planned), b: dirs.get(b)!.map(planned) };
   };
 

@@ -17,11 +17,11 @@ port.on('message', (msg: HostToImporter) => {
   }
   const { job, limits } = msg;
   runImport(job, { limits, signal: abort.signal, onProgress: (progress) => send({ type: 'progress', progress }) })
-    .then(async ({ manifest, report }) => {
+    .then(async ({ manifest, report, timings }) => {
       if (abort.signal.aborted) {
         await removeImportOutput(job.dir);
         send({ type: 'cancelled' });
-      } else send({ type: 'done', manifest, report });
+      } else send({ type: 'done', manifest, report, timings });
     })
     .catch(async (err: unknown) => {
       await removeImportOutput(job.dir).catch(() => undefined);

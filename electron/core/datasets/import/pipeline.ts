@@ -17,6 +17,7 @@ import { PlanError, planImport, type ImportPlan, type PlannedFile } from './dete
 import type { ImportLimits } from './limits.ts';
 import { formatFromExtension, sniffFormat } from './sniff.ts';
 import { ByteBudget, FileRejected, formatBytes, naturalCompare, openZipTree, singleFileTree, walkFolder, type Rejection, type SourceFile, type SourceTree } from './source-tree.ts';
+import { PhaseClock, type PhaseTimings } from './phases.ts';
 import { channelStats, findDuplicates, SizeTally, splitHoldout, type ImageSet, type ItemRef } from './stats.ts';
 
 export type ImportRequest = z.output<typeof DatasetImportRequestSchema>;
@@ -84,7 +85,7 @@ interface Collected {
 }
 const collected = (): Collected => ({ items: [], labels: [], paths: [] });
 
-async function openSource(src: string, limits: ImportLimits, budget: ByteBudget): Promise<SourceTree> {
+async function openSource(src: string, limits: ImportLimits, budget: ByteBudget, shown: string): Promise<SourceTree> {
   const st = await fsp.stat(src).catch((err: NodeJS.ErrnoException) => {
     throw new ImportFailed('not_found', err.code === 'ENOENT' ? `${src} does not exist` : `${src} cannot be read (${err.code ?? err.message})`);
   });
@@ -97,7 +98,7 @@ async function openSource(src: string, limits: ImportLimits, budget: ByteBudget)
     try {
       return await openZipTree(src, limits, budget);
     } catch (err) {
-      if (err instanceof FileRejected) throw new ImportFailed('invalid_input', `${path.basename(src)}: ${err.message}`, { rejected: [{ path: path.basename(src), reason: err.message }], rejectedCount: 1 });
+      if (err instanceof FileRejected) throw new ImportFailed('invalid_input', `${shown}: ${err.message}`, { rejected: [{ path: shown, reason: err.message }], rejectedCount: 1 });
       throw err;
     }
   }
@@ -127,12 +128,26 @@ async function openSource(src: string, limits: ImportLimits, budget: ByteBudget)
   return singleFileTree(src, companions, budget, sizes);
 }
 
-/** Runs `fn` over 0..n-1 with at most `concurrency` in flight; stops early on cancel. */
-async function pool(n: number, concurrency: number, signal: AbortSignal, fn: (i: number) => Promise<void>): Promise<void> {
+const YIELD_EVERY_MS = 25;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs `fn` over 0..n-1 with at most `concurrency` in flight; stops early on cancel. Reads are
+ * blocking and small PNGs decode without leaving the thread, so a run of items can complete in
+ * microtasks alone: the pool yields to the event loop every few milliseconds, which lets a cancel
+ * message (and sharp's callbacks) in.
+ */
+export async function pool(n: number, concurrency: number, signal: AbortSignal, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
+  let lastYield = performance.now();
   const worker = async () => {
     while (next < n) {
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
       if (signal.aborted) throw new ImportCancelled();
+      if (next >= n) break;
       const i = next++;
       await fn(i);
     }
@@ -145,8 +160,17 @@ function rejectionReason(err: unknown): string {
   return `could not be read (${(err as Error).message ?? String(err)})`;
 }
 
-export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ manifest: DatasetManifest; report: DatasetImportReport }> {
+export interface ImportResult {
+  manifest: DatasetManifest;
+  report: DatasetImportReport;
+  /** wall milliseconds per phase (see phases.ts) */
+  timings: PhaseTimings;
+}
+
+export async function runImport(job: ImportJob, ctx: ImportContext): Promise<ImportResult> {
   const started = Date.now();
+  const t0 = performance.now();
+  const clock = new PhaseClock();
   const { request, limits, signal } = { ...job, ...ctx };
   const book = new Book();
   const checkCancel = () => {
@@ -157,13 +181,15 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
     const now = Date.now();
     if (!force && now - last < 100) return;
     last = now;
-    ctx.onProgress(p);
+    clock.time('progress', () => ctx.onProgress(p));
   };
   const source = path.resolve(request.path);
+  // an upload is staged under a generated name: the report names the user's file instead
+  const shown = request.sourceLabel ?? path.basename(source);
   progress({ phase: 'scanning', fraction: 0, filesDone: 0, filesTotal: 0, currentFile: null }, true);
 
   const budget = new ByteBudget(limits.maxTotalBytes);
-  const tree = await openSource(source, limits, budget);
+  const tree = await clock.timeAsync('walk', () => openSource(source, limits, budget, shown));
   try {
     for (const r of tree.rejected) book.reject(r);
     if (tree.skippedHidden > 0) book.warn('.', `${tree.skippedHidden} hidden or metadata files (.DS_Store, __MACOSX/…) passed over`);
@@ -184,14 +210,23 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
     };
     const readFile = async (f: SourceFile) => {
       const buf = probed.get(f);
-      if (!buf) return f.read(limits.maxFileBytes);
-      probed.delete(f);
-      return buf;
+      if (buf) {
+        probed.delete(f);
+        return buf;
+      }
+      const r0 = performance.now();
+      try {
+        return f.readSync ? f.readSync(limits.maxFileBytes) : await f.read(limits.maxFileBytes);
+      } finally {
+        clock.add('read', performance.now() - r0);
+      }
     };
+    const tPlan = performance.now();
     const plan: ImportPlan = await planImport(tree, request.kind, { container: tree.container, probeSize: probe, reject: (r) => book.reject(r), warn: (p, m) => book.warn(p, m) }).catch((err: unknown) => {
       if (err instanceof PlanError) throw new ImportFailed('invalid_input', err.message, { rejected: book.rejected, rejectedCount: book.rejectedCount });
       throw err;
     });
+    clock.add('plan', performance.now() - tPlan);
     checkCancel();
 
     const sizes = new SizeTally();
@@ -201,9 +236,10 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
     let target: ImageTarget;
     const layout: DatasetManifest['layout'] = plan.kind === 'paired-folders' || plan.kind === 'paired-side-by-side' ? 'paired' : plan.kind === 'unpaired' ? 'unpaired' : 'images';
 
+    const tDecode = performance.now();
     if (plan.kind === 'arrays') {
       const arrays = await loadArrays(plan, tree, limits, book, checkCancel);
-      if (arrays.chunks.length === 0) throw nothingImportable(source, book);
+      if (arrays.chunks.length === 0) throw nothingImportable(shown, book);
       classNames = arrays.classNames;
       const first = arrays.chunks[0].array;
       const side = request.size ?? (first.height === first.width ? first.height : Math.min(first.height, first.width, 256));
@@ -233,10 +269,10 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
     } else {
       // image files: choose channels and size, then decode everything once
       const files: PlannedFile[] = plan.kind === 'unpaired' ? [...plan.a, ...plan.b] : plan.kind === 'paired-folders' ? plan.pairs.flatMap((p) => [p.a, p.b]) : plan.items;
-      if (files.length === 0) throw nothingImportable(source, book);
+      if (files.length === 0) throw nothingImportable(shown, book);
       let channels = request.channels;
       if (!channels) {
-        const probes = await Promise.all(files.slice(0, 32).map((f) => probe(f.file)));
+        const probes = await clock.timeAsync('probe', () => Promise.all(files.slice(0, 32).map((f) => probe(f.file))));
         const known = probes.filter((p) => p !== null);
         channels = known.length > 0 && known.every((p) => p.grey) ? 1 : 3;
       }
@@ -252,7 +288,9 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
       const decodeFile = async (f: PlannedFile): Promise<DecodedImage | null> => {
         try {
           const buf = await readFile(f.file);
+          const d0 = performance.now();
           const img = await decodeImage(buf, target, limits.maxPixels);
+          clock.add('decode', performance.now() - d0);
           noteFormat(f, img.format, book);
           for (const n of img.notes) book.warn(f.path, n);
           sizes.add(img.srcWidth, img.srcHeight);
@@ -297,7 +335,7 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
         await decodeAll(plan.a, a);
         await decodeAll(plan.b, b);
         if (a.items.length === 0 || b.items.length === 0) {
-          throw new ImportFailed('invalid_input', `nothing importable in ${path.basename(source)}: domain ${a.items.length === 0 ? 'A' : 'B'} has no readable image (${book.rejectedCount} files rejected)`, { rejected: book.rejected, rejectedCount: book.rejectedCount });
+          throw new ImportFailed('invalid_input', `nothing importable in ${shown}: domain ${a.items.length === 0 ? 'A' : 'B'} has no readable image (${book.rejectedCount} files rejected)`, { rejected: book.rejected, rejectedCount: book.rejectedCount });
         }
       } else if (plan.kind === 'paired-folders') {
         const out: (Uint8Array | null)[] = new Array(plan.pairs.length * 2).fill(null);
@@ -324,7 +362,9 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
           const f = plan.items[i];
           try {
             const buf = await readFile(f.file);
+            const d0 = performance.now();
             const img = await decodeSideBySide(buf, target, limits.maxPixels);
+            clock.add('decode', performance.now() - d0);
             noteFormat(f, img.format, book);
             for (const n of img.notes) book.warn(f.path, n);
             if (img.srcWidth !== 2 * img.srcHeight) book.warn(f.path, `${img.srcWidth}×${img.srcHeight} is not exactly twice as wide as high; split at the middle`);
@@ -348,8 +388,10 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
         });
       }
     }
+    clock.add('decodePhase', performance.now() - tDecode);
     checkCancel();
-    if (a.items.length === 0) throw nothingImportable(source, book);
+    if (a.items.length === 0) throw nothingImportable(shown, book);
+    const tAssemble = performance.now();
 
     // classes that ended up empty (every file rejected) are dropped, and the labels renumbered
     let labels: Uint8Array | null = null;
@@ -397,11 +439,12 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
       const refsB = refs(b.paths, splitB, 'b');
       setsB.push({ images: trainB!.subarray(0, splitB.train.length * itemBytes), count: splitB.train.length, refs: refsB.train }, { images: holdB!, count: splitB.holdout.length, refs: refsB.hold });
     }
+    clock.add('assemble', performance.now() - tAssemble);
     checkCancel();
-    const channelsStats = channelStats([...setsA, ...setsB], target.channels);
-    const dups = findDuplicates(setsA, target.size, target.channels);
+    const channelsStats = clock.time('channelStats', () => channelStats([...setsA, ...setsB], target.channels));
+    const dups = findDuplicates(setsA, target.size, target.channels, clock);
     if (hasB && layout === 'unpaired') {
-      const dupsB = findDuplicates(setsB, target.size, target.channels);
+      const dupsB = findDuplicates(setsB, target.size, target.channels, clock);
       dups.exactDuplicates.groups += dupsB.exactDuplicates.groups;
       dups.exactDuplicates.extraCopies += dupsB.exactDuplicates.extraCopies;
       dups.exactDuplicates.pairs.push(...dupsB.exactDuplicates.pairs.slice(0, 100));
@@ -411,8 +454,10 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
     checkCancel();
 
     if (request.flip) {
-      mirrorInto(trainA, splitA.train.length, target);
-      if (trainB) mirrorInto(trainB, splitB.train.length, target);
+      clock.time('mirror', () => {
+        mirrorInto(trainA, splitA.train.length, target);
+        if (trainB) mirrorInto(trainB, splitB.train.length, target);
+      });
     }
     const flippedLabels = trainLabels && request.flip ? concat(trainLabels, trainLabels) : trainLabels;
     const count = splitA.train.length * (request.flip ? 2 : 1);
@@ -424,7 +469,7 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
     const imported = a.items.length + (layout === 'unpaired' ? b.items.length : 0);
     const detected = plan.kind === 'images' ? (classNames ? 'labelled' : 'images') : plan.kind === 'paired-folders' || plan.kind === 'paired-side-by-side' ? 'paired' : plan.kind === 'arrays' ? plan.format : plan.kind;
     const report: DatasetImportReport = {
-      source,
+      source: request.sourceLabel ?? source,
       container: tree.container,
       kind: detected,
       layout,
@@ -463,11 +508,11 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
       if (holdLabels) extra['holdout_labels.u8'] = holdLabels;
     }
     if (holdB && holdB.length > 0) extra['holdout_images_b.u8'] = holdB;
-    const preview = await duplicatesPreview(report, { trainA, holdA, trainB, holdB }, target);
+    const preview = await clock.timeAsync('preview', () => duplicatesPreview(report, { trainA, holdA, trainB, holdB }, target));
     if (preview) extra['duplicates.png'] = preview;
     extra['report.json'] = JSON.stringify(report);
     checkCancel();
-    const name = request.name ?? (path.basename(source).replace(/\.(zip|npy|gz|bin)$/i, '') || 'imported');
+    const name = request.name ?? (shown.replace(/\.(zip|npy|gz|bin)$/i, '') || 'imported');
     const what = layout === 'paired' ? `${count} A→B pairs` : layout === 'unpaired' ? `${count} A and ${countB} B images` : `${count} images${classNames ? ` in ${classNames.length} classes` : ''}`;
     const manifest = await writeDatasetCache(
       job.dir,
@@ -476,7 +521,7 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
         name,
         kind: 'imported',
         layout,
-        description: `Imported from ${path.basename(source)} (${detected}): ${what}, ${target.size}×${target.size} ${target.channels === 1 ? 'grey' : 'RGB'}${request.flip ? ', mirrored copies included' : ''}.`,
+        description: `Imported from ${shown} (${detected}): ${what}, ${target.size}×${target.size} ${target.channels === 1 ? 'grey' : 'RGB'}${request.flip ? ', mirrored copies included' : ''}.`,
         count,
         countB,
         width: target.size,
@@ -484,7 +529,7 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
         channels: target.channels,
         classNames,
         classCounts: classCountsOf(flippedLabels),
-        source,
+        source: request.sourceLabel ?? source,
         createdAt: Date.now(),
         holdout: { count: splitA.holdout.length, countB: layout === 'unpaired' ? splitB.holdout.length : layout === 'paired' ? splitA.holdout.length : 0, fraction: request.holdout, seed: request.seed },
         augment: { hflip: request.flip },
@@ -492,9 +537,11 @@ export async function runImport(job: ImportJob, ctx: ImportContext): Promise<{ m
       },
       { images: trainA, labels: flippedLabels, imagesB: trainB, points: null },
       extra,
+      clock.ms,
     );
     progress({ phase: 'writing', fraction: 1, filesDone: a.items.length, filesTotal: a.items.length, currentFile: null }, true);
-    return { manifest, report };
+    clock.add('total', performance.now() - t0);
+    return { manifest, report, timings: clock.snapshot() };
   } finally {
     await tree.close();
   }
@@ -510,12 +557,13 @@ function noteFormat(f: PlannedFile, format: string, book: Book): void {
   if (claimed && claimed !== format) book.warn(f.path, `the extension says ${claimed.toUpperCase()} but the content is ${format.toUpperCase()}: decoded by content`);
 }
 
-function nothingImportable(source: string, book: Book): ImportFailed {
+/** `shown`: the source as the user knows it (its base name, or the upload's file name). */
+function nothingImportable(shown: string, book: Book): ImportFailed {
   const examples = book.rejected
     .slice(0, 3)
     .map((r) => `${r.path}: ${r.reason}`)
     .join('; ');
-  const message = book.rejectedCount === 0 ? `nothing importable in ${path.basename(source)}: it holds no image or array file` : `nothing importable in ${path.basename(source)}: all ${book.rejectedCount} files were rejected (${examples}${book.rejectedCount > 3 ? '; …' : ''})`;
+  const message = book.rejectedCount === 0 ? `nothing importable in ${shown}: it holds no image or array file` : `nothing importable in ${shown}: all ${book.rejectedCount} files were rejected (${examples}${book.rejectedCount > 3 ? '; …' : ''})`;
   return new ImportFailed('invalid_input', message, { rejected: book.rejected, rejectedCount: book.rejectedCount });
 }
 

@@ -9,7 +9,7 @@ export type HostToImporter = { type: 'start'; job: ImportJob; limits: ImportLimi
 
 export type ImporterToHost =
   | { type: 'progress'; progress: ImportProgress }
-  | { type: 'done'; manifest: DatasetManifest; report: DatasetImportReport }
+  | { type: 'done'; manifest: DatasetManifest; report: DatasetImportReport; /** wall ms per phase (phases.ts) */ timings?: Record<string, number> }
   | { type: 'failed'; error: { code: 'invalid_input' | 'not_found' | 'internal'; message: string; details?: Record<string, unknown> } }
   | { type: 'cancelled' };
 
