@@ -455,6 +455,7 @@ export class RunManager {
       case 'checkpoint': {
         runs.insertCheckpoint(db, { runId: run.runId, step: m.step, dir: path.relative(run.runDir, m.dir), bytes: m.bytes, kind: m.kind, sha256: m.sha256 });
         for (const step of m.pruned) runs.deleteCheckpoint(db, run.runId, step);
+        this.#o.onCheckpoint?.({ runId: run.runId, step: m.step, dir: m.dir });
         return;
       }
       case 'paused':
@@ -470,7 +471,6 @@ export class RunManager {
       case 'done': {
         run.step = m.step;
         const status: RunStatus = m.status;
-        this.#o.onCheckpoint?.({ runId: run.runId, step: m.step, dir: m.dir });
         if (m.reason) this.#log(run, m.status === 'completed' || m.status === 'stopped' ? 'info' : 'error', m.reason);
         if (run.engine) this.#applyAlerts(run, run.engine.end(m.status, m.step, m.reason));
         this.#setStatus(run, status, m.reason);
