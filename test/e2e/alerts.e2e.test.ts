@@ -2,6 +2,8 @@
 // diverges in a few steps (plain SGD at lr 1, as in test/integration/diagnostics-runs.test.ts),
 // served by the real CLI; the run page shows its alerts with explanation, evidence, sample grid
 // and remedies, shades their regions on the charts, and "Fork with this remedy" opens the new run.
+// The wizard's Diagnostics form: a changed threshold is checked with the core's schema and reaches
+// the started run's stored diagnostics config.
 // Needs `npm run build:renderer` first (npm run test:e2e does it) and /usr/bin/chromium.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +11,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
+import { openDatabase } from '../../electron/core/db/database.ts';
+import { getRunDiagnostics } from '../../electron/core/db/alerts-repo.ts';
+import { DATABASE_FILE } from '../../electron/core/services/studio.ts';
 import { CHROMIUM, CLI, ROOT, StudioServer, TempDirs, launchBrowser, loadedWidth, shot, testid, until } from './helpers.ts';
 
 const server = new StudioServer();
@@ -17,6 +22,7 @@ let context: BrowserContext | null = null;
 let page: Page;
 let launchUrl = '';
 let runId = '';
+let home = '';
 let cspViolations: string[] = [];
 let pageErrors: string[] = [];
 
@@ -49,7 +55,7 @@ describe('diagnostics alerts on the run page', { timeout: 120_000 }, () => {
   before(async () => {
     assert.ok(existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'run `npm run build:renderer` first');
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    const home = temp.make('gan-e2e-alerts-home-');
+    home = temp.make('gan-e2e-alerts-home-');
     runId = seedDivergingRun(home);
     launchUrl = await server.start(home);
     ({ context, page, cspViolations, pageErrors } = await launchBrowser(temp.make('gan-e2e-alerts-chromium-')));
@@ -102,6 +108,55 @@ describe('diagnostics alerts on the run page', { timeout: 120_000 }, () => {
     await page.locator(`${testid('run-page')}[data-run-id="${childId}"] ${testid('run-name')}`).waitFor();
     await page.locator(testid('alerts-panel')).waitFor();
     await shot(page, 'alerts-forked-run');
+  });
+
+  it("the wizard's Diagnostics form: a changed threshold is validated and reaches the run", async () => {
+    await page.click(testid('nav-new'));
+    await page.locator(testid('wizard-step-dataset')).waitFor();
+    await page.check(testid('wizard-dataset-builtin:ring8'));
+    await page.click(testid('wizard-next'));
+    await page.check(testid('wizard-family-dcgan'));
+    await page.click(testid('wizard-next'));
+    await page.locator(testid('wizard-step-model')).waitFor();
+    await page.click(testid('wizard-next'));
+    await page.locator(testid('wizard-step-training')).waitFor();
+    await page.fill(testid('field-steps'), '150');
+    await page.check(testid('backend-wasm'));
+
+    await page.click(testid('diagnostics-toggle'));
+    const field = testid('diag-modeCollapse.diversityBelow');
+    assert.equal(await page.inputValue(field), '0.5');
+    // a critical threshold above the warning one breaks the schema's rule: named at its field, start refused
+    await page.fill(field, '0.2');
+    const error = page.locator(`${testid('field-error')}[data-field="diagnostics.modeCollapse.criticalBelow"]`);
+    await error.waitFor();
+    assert.match((await error.textContent()) ?? '', /criticalBelow must not exceed diversityBelow/);
+    assert.equal(await page.isDisabled(testid('wizard-start')), true);
+    await page.fill(field, '0.4');
+    await error.waitFor({ state: 'detached' });
+    await page.check(testid('diag-rollback-enabled'));
+    await page.fill(testid('diag-rollback-lrFactor'), '0.25');
+    assert.equal(await page.locator(testid('field-error')).count(), 0);
+    assert.equal(await page.isDisabled(testid('wizard-start')), false);
+    await page.locator(testid('diagnostics-panel')).scrollIntoViewIfNeeded();
+    await shot(page, 'alerts-wizard-diagnostics', { tall: true });
+
+    await page.click(testid('wizard-next'));
+    await page.locator(testid('wizard-step-review')).waitFor();
+    await page.click(testid('wizard-start'));
+    await until('the new run page', async () => new URL(page.url()).hash, (h) => h.startsWith('#/runs/'));
+    const newId = decodeURIComponent(new URL(page.url()).hash.slice('#/runs/'.length));
+    await page.locator(`${testid('run-page')}[data-run-id="${newId}"] ${testid('run-name')}`).waitFor();
+    // the run's stored diagnostics: the changes, with the defaults filled in
+    const { db } = openDatabase(path.join(home, DATABASE_FILE), { readonly: true });
+    try {
+      const stored = getRunDiagnostics(db, newId) as { modeCollapse: { diversityBelow: number; criticalBelow: number }; rollback: { enabled: boolean; lrFactor: number; onKinds: string[] } };
+      assert.equal(stored.modeCollapse.diversityBelow, 0.4);
+      assert.equal(stored.modeCollapse.criticalBelow, 0.25);
+      assert.deepEqual(stored.rollback, { enabled: true, onKinds: ['divergence'], maxRollbacks: 3, lrFactor: 0.25 });
+    } finally {
+      db.close();
+    }
     assert.deepEqual(cspViolations, []);
     assert.deepEqual(pageErrors, []);
   });

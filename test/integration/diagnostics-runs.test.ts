@@ -4,7 +4,12 @@
 // - a much stronger D (learning rate ×10, twice the channels) → convergence_failure;
 // - ring of 8 with the minimax loss, a 2-D latent and an aggressive G learning rate (1e-2) → mode_collapse,
 //   through the diversity signal;
-// - plain SGD at lr 1 (the F1 trigger) → divergence, printed by `train --json` as an alert line.
+// - plain SGD at lr 1 (the F1 trigger) → divergence, printed by `train --json` as an alert line;
+// and from the scenario suite (electron/core/diagnostics/scenarios.ts, also `npm run bench:diagnostics`),
+// each fault induced at step 150 by forking a healthy prefix's checkpoint:
+// - both learning rates ×25 with β1 0.9 → instability;
+// - G's learning rate 1e-9 (G frozen) → stagnation, through G's weight updates;
+// - healthy LSGAN and hinge + spectral norm baselines → nothing at warning or above.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,15 +17,31 @@ import path from 'node:path';
 import type { Alert } from '../../electron/common/api.ts';
 import { PROJECT_ROOT } from '../../electron/core/paths.ts';
 import { StudioHarness, makeTempDir, tinyConfigInput } from './fixtures/trainer-harness.ts';
+import { ScenarioLab } from '../../electron/core/diagnostics/scenario-runner.ts';
+import { checkOutcome, scenarioById } from '../../electron/core/diagnostics/scenarios.ts';
 
 const BIN = path.join(PROJECT_ROOT, 'bin', 'gan-studio.js');
 const harnesses: StudioHarness[] = [];
+let lab: ScenarioLab | null = null;
 after(async () => {
   for (const h of harnesses) {
     await h.close();
     h.dispose();
   }
+  await lab?.close();
 });
+
+/** Trains a scenario with its first seed; its contract (expected kinds, nothing else serious) must hold. */
+async function scenario(t: { diagnostic(m: string): void }, id: string) {
+  lab ??= await ScenarioLab.create({ timeoutMs: 150_000 });
+  const s = scenarioById(id);
+  const o = await lab.run(s, s.seeds[0]!);
+  t.diagnostic(`${id}: ${o.status} at ${o.steps} in ${(o.wallMs / 1000).toFixed(1)} s; ${o.alerts.map((a) => `${a.kind}/${a.severity} ${a.startStep}–${a.endStep} @${a.detectedStep} ${JSON.stringify(a.evidence.values)}`).join('; ') || 'no alerts'}`);
+  const c = checkOutcome(s, o);
+  assert.deepEqual(c.missing, [], `${id}: expected ${s.expect.join(', ')}`);
+  assert.deepEqual(c.unexpected.map((a) => `${a.kind}/${a.severity}`), []);
+  return o;
+}
 
 async function harness(prefix: string): Promise<StudioHarness> {
   const h = await StudioHarness.create(prefix, { supervision: { heartbeatTimeoutMs: 30_000, killGraceMs: 500 } });
@@ -117,4 +138,26 @@ test('SGD at lr 1 diverges: `train --json` prints a critical divergence alert li
   assert.equal(diag.code, 0, diag.stderr);
   assert.ok(diag.lines.some((l) => l.type === 'alert' && l.source === 'stored' && l.kind === 'divergence'));
   assert.ok(diag.lines.some((l) => l.type === 'alert' && l.source === 'replay' && l.kind === 'divergence'));
+});
+
+test('both learning rates ×25 with β1 0.9 from step 150: instability', async (t) => {
+  const o = await scenario(t, 'instability-high-lr-momentum');
+  const a = o.alerts.find((x) => x.kind === 'instability')!;
+  assert.ok(a.startStep >= 150, `opened at ${a.startStep}, before the fault`);
+  assert.ok(Math.max(a.evidence.values.dLossSwing ?? 0, a.evidence.values.gLossSwing ?? 0) > 0.25 || (a.evidence.values.balanceSwing ?? 0) > 0.6);
+});
+
+test("G's learning rate 1e-9 from step 150: stagnation, G's weights have stopped moving", async (t) => {
+  const o = await scenario(t, 'stagnation-frozen-g');
+  const a = o.alerts.find((x) => x.kind === 'stagnation')!;
+  assert.equal(a.severity, 'warning');
+  assert.ok(a.startStep >= 150);
+  assert.ok(a.evidence.values.maxWeightUpdate! < 1e-5, JSON.stringify(a.evidence.values));
+});
+
+test('healthy LSGAN and hinge + spectral norm baselines on MNIST: no warning or critical alert', async (t) => {
+  for (const id of ['healthy-lsgan-mnist', 'healthy-hinge-sn-mnist']) {
+    const o = await scenario(t, id);
+    assert.equal(o.status, 'completed');
+  }
 });

@@ -58,7 +58,9 @@ export const TAGS = {
   dGrad: 'grad/d_norm',
   diversity: 'div/ratio',
   nearDuplicates: 'div/near_dup',
+  coverage: 'div/coverage',
   drift: 'div/drift',
+  gDelta: 'weights/g_delta',
   overfitGap: 'd/overfit_gap',
   nonFinite: 'diag/non_finite',
 } as const;
@@ -167,7 +169,15 @@ function swing(ys: number[]): number {
 const f = (x: number | undefined, d = 3) => (x === undefined || !Number.isFinite(x) ? String(x) : Math.abs(x) >= 1000 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(d));
 const worst = (a: AlertSeverity | null, b: AlertSeverity | null): AlertSeverity | null => (a === null ? b : b === null ? a : SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b);
 
-function buildDetectors(cfg: DiagnosticsConfig, objective: Objective): DetectorSpec[] {
+/**
+ * Spectral normalisation divides each D weight by its largest singular value, so the gradient with
+ * respect to the raw weights is scaled up by 1/σ while the update of the normalised weights stays
+ * bounded: |∇D| around 100 on a healthy hinge + SN run (measured, SAGAN on MNIST). Its explode
+ * threshold is this many times the configured one.
+ */
+export const SPECTRAL_D_GRADIENT_FACTOR = 10;
+
+function buildDetectors(cfg: DiagnosticsConfig, objective: Objective, arch: { dSpectral: boolean } = { dSpectral: false }): DetectorSpec[] {
   const traits = OBJECTIVE_TRAITS[objective];
   const out: DetectorSpec[] = [];
 
@@ -214,7 +224,9 @@ function buildDetectors(cfg: DiagnosticsConfig, objective: Objective): DetectorS
       evaluate(h, step) {
         const gn = h.last(TAGS.gGrad);
         const dn = h.last(TAGS.dGrad);
-        const top = Math.max(gn ?? 0, dn ?? 0);
+        // D's norm in units of G's scale (see SPECTRAL_D_GRADIENT_FACTOR)
+        const dScaled = dn === undefined ? 0 : arch.dSpectral ? dn / SPECTRAL_D_GRADIENT_FACTOR : dn;
+        const top = Math.max(gn ?? 0, dScaled);
         const exploding = top > g.explodeAbove;
         // vanishing G gradients only count once training is under way (they start small)
         const vanishing = step > cfg.warmupSteps && gn !== undefined && gn < g.vanishBelow;
@@ -222,11 +234,11 @@ function buildDetectors(cfg: DiagnosticsConfig, objective: Objective): DetectorS
         return {
           raise,
           hold: top > g.explodeAbove * 0.5 || (gn !== undefined && gn < g.vanishBelow * 2 && step > cfg.warmupSteps),
-          values: { gGradNorm: gn ?? NaN, dGradNorm: dn ?? NaN, explodeAbove: g.explodeAbove, vanishBelow: g.vanishBelow },
+          values: { gGradNorm: gn ?? NaN, dGradNorm: dn ?? NaN, explodeAbove: g.explodeAbove, ...(arch.dSpectral ? { dExplodeAbove: g.explodeAbove * SPECTRAL_D_GRADIENT_FACTOR } : {}), vanishBelow: g.vanishBelow },
           tags: [TAGS.gGrad, TAGS.dGrad],
           explain: () =>
             exploding
-              ? `Gradient norms are exploding (|∇G| ${f(gn)}, |∇D| ${f(dn)}, above ${f(g.explodeAbove)}): updates this large throw the weights far from where the gradient was measured, which ends in oscillation or NaN.`
+              ? `Gradient norms are exploding (|∇G| ${f(gn)}, |∇D| ${f(dn)}, above ${f(g.explodeAbove)}${arch.dSpectral ? ` for G, ${f(g.explodeAbove * SPECTRAL_D_GRADIENT_FACTOR)} for the spectrally normalised D` : ''}): updates this large throw the weights far from where the gradient was measured, which ends in oscillation or NaN.`
               : `G's gradient has vanished (|∇G| ${f(gn)}, below ${f(g.vanishBelow)}): D's verdict no longer tells G how to improve, so G stops learning.`,
         };
       },
@@ -289,19 +301,29 @@ function buildDetectors(cfg: DiagnosticsConfig, objective: Objective): DetectorS
         const ratio = h.last(TAGS.diversity)!;
         // Early samples are blurry averages and look collapsed: only a diversity that fell from a
         // healthy level, or one that never developed by persistAfterSteps, counts
-        const peak = Math.max(...h.all(TAGS.diversity).values);
+        // …and a healthy level is one reached while the samples also covered the data: freshly
+        // initialised G's spread-out noise is "diverse" but covers nothing (a hinge + SN run raised a
+        // warning at step 155 from that peak, measured on the scenario suite)
+        const divs = h.all(TAGS.diversity);
+        const covs = h.all(TAGS.coverage);
+        const covAt = new Map(covs.steps.map((st, i) => [st, covs.values[i]]));
+        const healthyLevels = divs.values.filter((_, i) => !covAt.has(divs.steps[i]) || covAt.get(divs.steps[i])! >= m.coverageBelow);
+        const peak = healthyLevels.length ? Math.max(...healthyLevels) : 0;
         const gated = peak >= m.clearAbove || step >= m.persistAfterSteps;
         const dup = h.last(TAGS.nearDuplicates) ?? 0;
+        // stored runs from before coverage was measured: the ratio alone decides
+        const cov = h.last(TAGS.coverage) ?? NaN;
+        const uncovered = !(cov >= m.coverageBelow);
         const gl = h.tail(TAGS.gLoss, 20);
         const gOsc = gl.length >= 5 ? trend(gl).residualStd : NaN;
-        const raise: AlertSeverity | null = !gated ? null : ratio < m.criticalBelow || (ratio < m.diversityBelow && dup >= m.nearDuplicatesAbove) ? 'critical' : ratio < m.diversityBelow || dup >= m.nearDuplicatesAbove ? 'warning' : null;
+        const raise: AlertSeverity | null = !gated ? null : ratio < m.criticalBelow || (ratio < m.diversityBelow && dup >= m.nearDuplicatesAbove) ? 'critical' : (ratio < m.diversityBelow && uncovered) || dup >= m.nearDuplicatesAbove ? 'warning' : null;
         return {
           raise,
           hold: ratio < m.clearAbove || dup >= m.nearDuplicatesAbove * 0.8,
-          values: { diversityRatio: ratio, peakDiversityRatio: peak, nearDuplicateShare: dup, gLossOscillation: gOsc, diversityBelow: m.diversityBelow },
-          tags: [TAGS.diversity, TAGS.nearDuplicates, TAGS.gLoss],
+          values: { diversityRatio: ratio, peakDiversityRatio: peak, nearDuplicateShare: dup, coverage: cov, gLossOscillation: gOsc, diversityBelow: m.diversityBelow },
+          tags: [TAGS.diversity, TAGS.nearDuplicates, TAGS.coverage, TAGS.gLoss],
           explain: () =>
-            `The fixed-latent samples are ${f(ratio, 2)}× as spread out as real data (warning below ${f(m.diversityBelow, 2)})${dup > 0 ? ` and ${Math.round(dup * 100)} % of them have a near-duplicate from a different z` : ''}: G maps many latents to a few outputs (mode collapse), so most of the data is never generated.`,
+            `The fixed-latent samples are ${f(ratio, 2)}× as spread out as real data (warning below ${f(m.diversityBelow, 2)})${Number.isFinite(cov) ? `, they come near only ${Math.round(cov * 100)} % of the real samples` : ''}${dup > 0 ? ` and ${Math.round(dup * 100)} % of them have a near-duplicate from a different z` : ''}: G maps many latents to a few outputs (mode collapse), so most of the data is never generated.`,
         };
       },
     });
@@ -352,7 +374,7 @@ function buildDetectors(cfg: DiagnosticsConfig, objective: Objective): DetectorS
     const s = cfg.stagnation;
     out.push({
       kind: 'stagnation',
-      triggers: [TAGS.drift, ...(s.qualityTag ? [s.qualityTag] : ['metrics/fid', 'metrics/kid'])],
+      triggers: [TAGS.drift, TAGS.gDelta, ...(s.qualityTag ? [s.qualityTag] : ['metrics/fid', 'metrics/kid'])],
       sustainPoints: 3,
       sustainSteps: 0,
       clearPoints: 2,
@@ -374,21 +396,30 @@ function buildDetectors(cfg: DiagnosticsConfig, objective: Objective): DetectorS
             values.qualityBestRecent = bestRecent;
           }
         }
+        // G has stopped changing: its fixed-latent samples stay put, or its weights do. The samples
+        // alone cannot tell: batch-norm running statistics keep a frozen G's samples moving by
+        // 0.02–0.035 of the data's spread per probe (measured), as much as a slow healthy G's.
+        const spans = (x: { steps: number[] }) => x.steps.length >= 3 && x.steps[x.steps.length - 1] - x.steps[0] >= s.windowSteps * 0.5;
         const drift = h.since(TAGS.drift, step - s.windowSteps);
-        const spanned = drift.steps.length >= 3 && drift.steps[drift.steps.length - 1] - drift.steps[0] >= s.windowSteps * 0.5;
-        const frozen = spanned && Math.max(...drift.values) < s.driftBelow;
+        const delta = h.since(TAGS.gDelta, step - s.windowSteps);
+        const still = spans(drift) && Math.max(...drift.values) < s.driftBelow;
+        const unmoved = spans(delta) && Math.max(...delta.values) < s.updateBelow;
+        const frozen = still || unmoved;
         if (drift.values.length) values.maxDrift = Math.max(...drift.values);
+        if (delta.values.length) values.maxWeightUpdate = Math.max(...delta.values);
         values.windowSteps = s.windowSteps;
         const raise = flatQuality || frozen;
         return {
-          raise: raise ? (flatQuality ? 'warning' : 'info') : null,
+          raise: raise ? (flatQuality || unmoved ? 'warning' : 'info') : null,
           hold: raise,
           values,
           tags: [qTag ?? TAGS.drift],
           explain: () =>
             flatQuality
               ? `No improvement in ${qTag} over the last ${s.windowSteps} steps (best ${f(values.qualityBestRecent)} vs ${f(values.qualityBestBefore)} before): training has stalled.`
-              : `G's samples for the fixed latents have stopped changing (drift below ${f(s.driftBelow)} of the data's spread over ${s.windowSteps} steps): G has stopped learning.`,
+              : unmoved
+                ? `G's weights have stopped changing (at most ${f(values.maxWeightUpdate)} of their norm per measurement over ${s.windowSteps} steps, limit ${f(s.updateBelow)}): G has stopped learning — its learning rate is too small or its gradient vanishes.`
+                : `G's samples for the fixed latents have stopped changing (drift below ${f(s.driftBelow)} of the data's spread over ${s.windowSteps} steps): G has stopped learning.`,
         };
       },
     });
@@ -459,7 +490,7 @@ export class DiagnosticsEngine {
 
   constructor(options: EngineOptions) {
     this.#o = options;
-    this.#detectors = options.config.enabled ? buildDetectors(options.config, options.objective) : [];
+    this.#detectors = options.config.enabled ? buildDetectors(options.config, options.objective, { dSpectral: options.runConfig?.architecture.dNorm === 'spectral' }) : [];
     for (const d of this.#detectors) this.#state.set(d.kind, { pendingStart: null, pendingPoints: 0, pendingSeverity: null, open: null, missPoints: 0, lastVerdict: null });
   }
 

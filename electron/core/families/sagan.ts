@@ -141,6 +141,8 @@ export function buildConvGanRuntime(config: RunConfig, shape: DataShape, seed: n
       const labels = Int32Array.from({ length: rows * cols }, (_, i) => Math.floor(i / cols));
       return { kind: 'grid', images: G.apply(z, oneHot(labels, classes), { training: false }), cols };
     },
+    // D's per-sample scores for the diagnostics probe (issue 7): unconditional only (a conditional D needs each image's label)
+    ...(classes === 0 ? { discriminate: (x: tf.Tensor) => tf.reshape(D.apply(x as tf.Tensor4D, null, { training: false }), [-1]) } : {}),
     state: () => ({}),
     restoreState: () => undefined,
     dispose() {

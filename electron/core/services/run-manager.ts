@@ -68,12 +68,19 @@ interface ActiveRun {
   engine: DiagnosticsEngine | null;
   pendingAlertUpdates: Map<string, Alert>;
   alertEmittedAt: Map<string, number>;
+  /** automatic rollback under way: the alert that asked for it (the trainer is stopping) */
+  rollback: { alert: Alert; n: number } | null;
+  /** a refused rollback is logged once per trainer */
+  rollbackRefused: boolean;
 }
 
 export class RunManager {
   readonly #o: RunManagerOptions;
   readonly #active = new Map<string, ActiveRun>();
   readonly #restartTimers = new Set<NodeJS.Timeout>();
+  /** automatic rollbacks per run (counted from the run's events when first needed, so it survives a restart) */
+  readonly #rollbacks = new Map<string, number>();
+  readonly #rollbackTargets = new Map<string, number>();
   #eventTimer: NodeJS.Timeout | null = null;
   #dbTimer: NodeJS.Timeout | null = null;
   #closing = false;
@@ -225,6 +232,7 @@ export class RunManager {
   stop(runId: string): RunSummary {
     const run = this.#requireActive(runId, 'stop');
     run.stopRequested = true;
+    run.rollback = null;
     run.host.send({ type: 'stop' });
     return this.#summary(runId);
   }
@@ -287,6 +295,8 @@ export class RunManager {
       engine: null,
       pendingAlertUpdates: new Map(),
       alertEmittedAt: new Map(),
+      rollback: null,
+      rollbackRefused: false,
     };
     run.host = new TrainerHost(
       this.#o.spawnTrainer,
@@ -296,6 +306,7 @@ export class RunManager {
         onExit: () => {
           this.#active.delete(runId);
           resolveExit();
+          if (run.rollback) void this.#rollBack(run);
         },
         onInvalidMessage: (problem) => this.#log(run, 'warn', problem),
       },
@@ -328,7 +339,10 @@ export class RunManager {
     const dataset = getDataset(db, run.config.dataset);
     const engine = new DiagnosticsEngine({ config: run.diagnostics, objective: run.config.objective, runConfig: run.config, layout: dataset?.layout ?? 'images' });
     if (startStep > 0) {
+      // the records of earlier rollbacks stay in the history whatever step training returns to
+      const rollbackRecords = alertsRepo.listAlerts(db, run.runId).filter((a) => a.evidence.values.rolledBackTo !== undefined);
       alertsRepo.rewindAlerts(db, run.runId, startStep);
+      for (const a of rollbackRecords) alertsRepo.upsertAlert(db, { ...a, at: a.updatedAt });
       for (const s of runs.listSampleSteps(db, run.runId)) engine.noteSample(s);
       const series = runs.getScalars(db, run.runId, { maxPoints: Number.MAX_SAFE_INTEGER });
       const rows: runs.ScalarPoint[] = [];
@@ -339,8 +353,8 @@ export class RunManager {
     run.engine = engine;
   }
 
-  /** Persists what the detectors said, logs and announces it; the automatic stop lives here. */
-  #applyAlerts(run: ActiveRun, changes: AlertChange[]): void {
+  /** Persists what the detectors said, logs and announces it; the automatic rollback and stop live here. */
+  #applyAlerts(run: ActiveRun, changes: AlertChange[], ending = false): void {
     const now = Date.now();
     for (const c of changes) {
       const alert = alertsRepo.upsertAlert(this.#o.db, { ...c.alert, runId: run.runId, at: now });
@@ -356,6 +370,7 @@ export class RunManager {
         this.#log(run, 'info', `alert resolved: ${alert.kind} over steps ${alert.startStep}–${alert.endStep}`);
       }
       this.#o.emit({ type: 'run.alert', runId: run.runId, change: c.change, alert });
+      if (alert.severity === 'critical' && c.change !== 'resolved' && this.#requestRollback(run, alert, ending)) continue;
       if (alert.severity === 'critical' && c.change !== 'resolved' && run.diagnostics.stopOnCritical.includes(alert.kind) && !run.stopRequested && (run.status === 'running' || run.status === 'paused')) {
         this.#log(run, 'warn', `stopping automatically: a critical ${alert.kind} alert (diagnostics.stopOnCritical)`);
         run.stopRequested = true;
@@ -472,14 +487,96 @@ export class RunManager {
         run.step = m.step;
         const status: RunStatus = m.status;
         if (m.reason) this.#log(run, m.status === 'completed' || m.status === 'stopped' ? 'info' : 'error', m.reason);
-        if (run.engine) this.#applyAlerts(run, run.engine.end(m.status, m.step, m.reason));
+        if (run.engine) this.#applyAlerts(run, run.engine.end(m.status, m.step, m.reason), true);
+        if (run.rollback) {
+          // not the end: #rollBack continues from an earlier checkpoint once the trainer has exited
+          this.#setStatus(run, 'queued', `rolling back after a critical ${run.rollback.alert.kind} alert`);
+          return;
+        }
         this.#setStatus(run, status, m.reason);
         return;
       }
     }
   }
 
+  #rollbackCount(runId: string): number {
+    let n = this.#rollbacks.get(runId);
+    if (n === undefined) {
+      n = runs.listRunEvents(this.#o.db, runId, { limit: 100_000 }).filter((e) => e.message.startsWith(ROLLED_BACK)).length;
+      this.#rollbacks.set(runId, n);
+    }
+    return n;
+  }
+
+  /**
+   * Automatic rollback (diagnostics.rollback): a critical alert of one of its kinds stops the
+   * trainer; #rollBack continues from the newest checkpoint before the alert's step range. False
+   * when it does not apply (then stopOnCritical may).
+   */
+  #requestRollback(run: ActiveRun, alert: Alert, ending: boolean): boolean {
+    const rb = run.diagnostics.rollback;
+    if (!rb.enabled || !rb.onKinds.includes(alert.kind) || run.rollback || run.stopRequested || !(run.status === 'running' || run.status === 'paused')) return false;
+    const done = this.#rollbackCount(run.runId);
+    const refuse = (why: string) => {
+      if (!run.rollbackRefused) this.#log(run, 'warn', `no automatic rollback for the critical ${alert.kind} alert: ${why}`);
+      run.rollbackRefused = true;
+      return false;
+    };
+    if (done >= rb.maxRollbacks) return refuse(`the run has already been rolled back ${done} times (diagnostics.rollback.maxRollbacks)`);
+    if (!runs.listCheckpoints(this.#o.db, run.runId).some((c) => c.step < alert.startStep)) return refuse(`there is no checkpoint before step ${alert.startStep} (schedule.checkpointEvery sets how often one is taken)`);
+    run.rollback = { alert, n: done + 1 };
+    this.#log(run, 'warn', `automatic rollback ${done + 1} of ${rb.maxRollbacks}: a critical ${alert.kind} alert over steps ${alert.startStep}–${alert.endStep}${ending ? '' : '; stopping the trainer'}`);
+    if (!ending) run.host.send({ type: 'stop' });
+    return true;
+  }
+
+  /** The trainer of a run being rolled back has exited: drop the checkpoints from the alert on, lower the learning rates, continue. */
+  async #rollBack(run: ActiveRun): Promise<void> {
+    const { alert, n } = run.rollback!;
+    const db = this.#o.db;
+    const rb = run.diagnostics.rollback;
+    try {
+      if (this.#closing) throw new ApiError('conflict', 'the studio is shutting down');
+      const dirs = await listCheckpointDirs(path.join(run.runDir, 'checkpoints'));
+      const candidates = dirs.filter((d) => d.step < alert.startStep);
+      // the same checkpoint failing again soon after a rollback to it is itself suspect (the trouble
+      // may have begun before the detectors could see it): go one checkpoint further back
+      const previous = this.#rollbackTargets.get(run.runId);
+      const suspect = previous !== undefined && candidates[0]?.step === previous && alert.startStep - previous <= Math.max(run.config.schedule.checkpointEvery, 1) && candidates.length > 1;
+      const target = suspect ? candidates[1] : candidates[0];
+      if (!target) throw new ApiError('conflict', `no checkpoint before step ${alert.startStep} is left`);
+      for (const d of dirs) {
+        if (d.step <= target.step) continue;
+        await fsp.rm(d.dir, { recursive: true, force: true });
+        runs.deleteCheckpoint(db, run.runId, d.step);
+      }
+      const scale = (o: RunConfig['optimizer']['g']) => ({ ...o, lr: Number((o.lr * rb.lrFactor).toPrecision(6)) });
+      const config: RunConfig = rb.lrFactor < 1 ? { ...run.config, optimizer: { g: scale(run.config.optimizer.g), d: scale(run.config.optimizer.d) } } : run.config;
+      // the stored config is what trains from here on (a crash-resume reads it)
+      db.prepare('UPDATE runs SET config = ? WHERE id = ?').run(JSON.stringify(config), run.runId);
+      // the alert itself records the rollback (its evidence; kept through the rewind, see #startEngine)
+      const record: Alert = {
+        ...alert,
+        state: 'resolved',
+        evidence: { ...alert.evidence, values: { ...alert.evidence.values, rollback: n, rolledBackTo: target.step, lrFactor: rb.lrFactor } },
+        explanation: `${alert.explanation} Rolled back automatically to the checkpoint at step ${target.step} (rollback ${n} of ${rb.maxRollbacks}).`,
+      };
+      const stored = alertsRepo.upsertAlert(db, { ...record, at: Date.now() });
+      this.#o.emit({ type: 'run.alert', runId: run.runId, change: 'resolved', alert: stored });
+      this.#rollbacks.set(run.runId, n);
+      this.#rollbackTargets.set(run.runId, target.step);
+      this.#log(run, 'warn', `${ROLLED_BACK} step ${target.step} (rollback ${n} of ${rb.maxRollbacks}) after a critical ${alert.kind} alert over steps ${alert.startStep}–${alert.endStep}; learning rates ×${rb.lrFactor}: G ${config.optimizer.g.lr}, D ${config.optimizer.d.lr}`);
+      this.#launch(run.runId, config, run.runDir, true, run.durationMs);
+    } catch (err) {
+      const reason = `the automatic rollback after a critical ${alert.kind} alert failed: ${(err as Error).message}`;
+      runs.appendRunEvent(db, run.runId, 'error', reason);
+      this.#setStatusById(run.runId, alert.kind === 'divergence' ? 'diverged' : 'stopped', reason);
+    }
+  }
+
   #onCrash(run: ActiveRun, info: CrashInfo): void {
+    // a trainer that dies while stopping for a rollback: the rollback continues from its checkpoint on exit
+    if (run.rollback) return;
     if (this.#closing && run.stopRequested) {
       this.#setStatus(run, 'interrupted', `the studio closed before the trainer finished: ${info.reason}`);
       return;
@@ -588,6 +685,8 @@ export class RunManager {
     }
   }
 }
+
+const ROLLED_BACK = 'rolled back to';
 
 export function newRunId(): string {
   const d = new Date();

@@ -81,6 +81,8 @@ export class GanTrainer {
   readonly #ema: Map<string, tf.Variable> | null;
   readonly #holdout: HoldoutImages | null;
   #probe: ProbeState | null = null;
+  /** G's trainable weights at the previous probe (for weights/g_delta) */
+  #previousG: Float32Array | null = null;
 
   constructor(
     readonly config: RunConfig,
@@ -228,6 +230,25 @@ export class GanTrainer {
     const norm = (params: ParamSet | undefined) => (params ? tf.tidy(() => tf.sqrt(tf.addN(params.trainable().map(([, v]) => tf.sum(tf.square(v))))).dataSync()[0]) : NaN);
     out['weights/g_norm'] = norm(this.family.networks[this.family.generatorKey ?? 'G']);
     out['weights/d_norm'] = norm(this.family.networks.D);
+    // how far G's weights moved since the last probe, relative to their size: ~0 when G has stopped learning
+    const gParams = this.family.networks[this.family.generatorKey ?? 'G'];
+    if (gParams) {
+      const flat = tf.tidy(() => tf.concat(gParams.trainable().map(([, v]) => tf.reshape(v, [-1]))));
+      const w = flat.dataSync() as Float32Array;
+      flat.dispose();
+      const prev = this.#previousG;
+      if (prev && prev.length === w.length) {
+        let d = 0;
+        let n = 0;
+        for (let i = 0; i < w.length; i++) {
+          const t = w[i] - prev[i];
+          d += t * t;
+          n += w[i] * w[i];
+        }
+        out['weights/g_delta'] = Math.sqrt(d) / Math.max(Math.sqrt(n), 1e-12);
+      }
+      this.#previousG = w;
+    }
     const layout = this.data.shape.layout;
     if (layout !== 'images' && layout !== 'points') return out;
     const probe = (this.#probe ??= this.#initProbe());

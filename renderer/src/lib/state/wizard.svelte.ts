@@ -6,6 +6,7 @@
 import type { DatasetSummary, MethodOutput, RunDetail } from '../../../../electron/common/api.ts';
 import { FAMILY_INFO, randomSeed, resolveRunConfig, type BackendChoice, type Family, type RunConfig } from '../../../../electron/common/config.ts';
 import type { Issue } from '../../../../electron/common/errors.ts';
+import { DEFAULT_DIAGNOSTICS, DiagnosticsConfigSchema, diagnosticsConfigIssues, type DiagnosticsConfig } from '../../../../electron/common/diagnostics-config.ts';
 import { diffConfig, mergeConfig, pickSections } from '../config-diff.ts';
 import type { Api } from '../context.ts';
 import { asApiError, issuesOf } from '../errors.ts';
@@ -37,6 +38,7 @@ const STEP_OF_PATH: [prefix: string, step: WizardStep][] = [
   ['seed', 'training'],
   ['backend', 'training'],
   ['name', 'training'],
+  ['diagnostics', 'training'],
 ];
 
 export function stepOfPath(path: string): WizardStep {
@@ -85,6 +87,13 @@ function validate(partial: Record<string, unknown>, family: FamilyOption | null,
   return { config: issues.length ? null : config, issues };
 }
 
+/** The diagnostics form checked with the core's schema; paths are prefixed `diagnostics.`. */
+function validateDiagnostics(d: DiagnosticsConfig): Issue[] {
+  const parsed = DiagnosticsConfigSchema.safeParse(d);
+  if (!parsed.success) return parsed.error.issues.map((i) => ({ path: ['diagnostics', ...i.path.map(String)].join('.'), message: i.message }));
+  return diagnosticsConfigIssues(parsed.data).map((message) => ({ path: `diagnostics.${message.split(' ')[0]}`, message }));
+}
+
 export class WizardState {
   #api: Api;
   #step = $state<WizardStep>('dataset');
@@ -93,6 +102,8 @@ export class WizardState {
   #familyChosen = false;
   #fields = $state<WizardFields>({ name: '', dataset: '', seed: randomSeed(), backend: 'auto' });
   #settings = $state<Settings>(presetSettings('dcgan'));
+  /** detector thresholds and automatic actions (issue 7), bound to the Diagnostics form */
+  #diagnostics = $state<DiagnosticsConfig>(structuredClone(DEFAULT_DIAGNOSTICS));
   #datasets = $state.raw<DatasetSummary[]>([]);
   #families = $state.raw<FamilyOption[]>([]);
   #previews = $state.raw<Record<string, DatasetPreview>>({});
@@ -121,8 +132,10 @@ export class WizardState {
   });
   #key = $derived(JSON.stringify(this.#partial));
   #validation = $derived(validate(this.#partial, this.#selectedFamily, this.#selectedDataset));
+  /** what runs.start receives as `diagnostics`: only what differs from the defaults */
+  #diagnosticsPartial = $derived(diffConfig(this.#diagnostics, DEFAULT_DIAGNOSTICS) ?? null);
   #issues = $derived.by(() => {
-    const live = this.#validation.issues;
+    const live = [...this.#validation.issues, ...validateDiagnostics(this.#diagnostics)];
     const server = this.#key === this.#serverIssuesFor ? this.#serverIssues : [];
     return [...live, ...server.filter((s) => !live.some((l) => l.path === s.path && l.message === s.message))];
   });
@@ -134,6 +147,21 @@ export class WizardState {
   /** Name, dataset, seed and backend; bind form inputs to these. */
   get fields(): WizardFields {
     return this.#fields;
+  }
+  /** Detector thresholds and automatic actions; bind form inputs to these. */
+  get diagnostics(): DiagnosticsConfig {
+    return this.#diagnostics;
+  }
+  /** the diagnostics runs.start receives (null: all defaults) */
+  get diagnosticsPartial(): Record<string, unknown> | null {
+    return this.#diagnosticsPartial;
+  }
+  /** the default of a diagnostics path, e.g. `modeCollapse.diversityBelow` */
+  diagnosticsDefault(path: string): unknown {
+    return path.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), DEFAULT_DIAGNOSTICS);
+  }
+  resetDiagnostics(): void {
+    this.#diagnostics = structuredClone(DEFAULT_DIAGNOSTICS);
   }
   /** Everything the family preset sets; bind form inputs to these. */
   get settings(): Settings {
@@ -376,9 +404,10 @@ export class WizardState {
     if (!this.canStart) return null;
     this.#starting = true;
     const sent = this.#partial;
+    const diagnostics = this.#diagnosticsPartial;
     const key = this.#key;
     try {
-      return await this.#api.call('runs.start', { config: sent }, { quiet: true });
+      return await this.#api.call('runs.start', { config: sent, ...(diagnostics ? { diagnostics } : {}) }, { quiet: true });
     } catch (err) {
       const apiErr = asApiError(err);
       const issues = issuesOf(apiErr);
@@ -402,6 +431,7 @@ export class WizardState {
     this.#familyChosen = false;
     this.#fields = { name: '', dataset: '', seed: randomSeed(), backend: 'auto' };
     this.#settings = presetSettings('dcgan');
+    this.#diagnostics = structuredClone(DEFAULT_DIAGNOSTICS);
     this.#serverIssues = [];
     this.#serverIssuesFor = '';
     this.#estimate = null;
