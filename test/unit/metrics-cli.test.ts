@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Rng } from '../../electron/core/models/rng.ts';
 import { encodeNpy, parseNpy } from '../../electron/core/metrics/npy.ts';
+import { asMatrix, kernelInceptionDistance } from '../../electron/core/metrics/index.ts';
 import { PROJECT_ROOT } from '../../electron/core/paths.ts';
 
 const BIN = path.join(PROJECT_ROOT, 'bin', 'gan-studio.js');
@@ -77,13 +78,31 @@ test('metrics CLI: one JSON object with every requested feature metric and its p
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 1);
-  const o = JSON.parse(lines[0]) as Record<string, unknown> & { kid: { mean: number; std: number }; prd: { f8: number; f1_8: number }; protocol: Record<string, unknown> };
+  const o = JSON.parse(lines[0]) as Record<string, unknown> & { kid: { mean: number; std: number; subsets: number }; prd: { f8: number; f1_8: number }; protocol: Record<string, unknown> };
   for (const k of ['fid', 'precision', 'recall', 'f1', 'density', 'coverage', 'fm']) assert.equal(typeof o[k], 'number', k);
   assert.ok(Number.isFinite(o.kid.mean) && o.kid.std >= 0);
+  // the subset size (1 000) covers all 300 real and fake rows: one subset, std 0, said in the convention (as on the Evaluate page)
+  assert.deepEqual([o.kid.std, o.kid.subsets], [0, 1]);
+  assert.match((o.protocol.convention as Record<string, string>).kid, /one subset: the subset size 1000 covers all 300 real and fake samples/);
   assert.ok(o.prd.f8 > 0 && o.prd.f8 <= 1 && o.prd.f1_8 > 0 && o.prd.f1_8 <= 1);
   assert.deepEqual([o.protocol.nReal, o.protocol.nFake, o.protocol.d, o.protocol.seed], [300, 300, 8, 3]);
   assert.ok(typeof (o.protocol.convention as Record<string, string>).fid === 'string');
   assert.ok(Math.abs((o.fid as number) - FID_GOLDEN) < 1e-9 * FID_GOLDEN, `fid ${o.fid}`);
+});
+
+test('metrics CLI: KID subsets smaller than the sets are drawn as asked, the same as in-process', () => {
+  const r = cli(['--real', file('real.npy'), '--fake', file('fake.npy'), '--metrics', 'kid', '--seed', '3', '--kid-subsets', '10', '--kid-subset-size', '100', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const o = JSON.parse(r.stdout) as { kid: { mean: number; std: number; subsets: number; subsetSize: number }; protocol: { convention: Record<string, string> } };
+  assert.deepEqual([o.kid.subsets, o.kid.subsetSize], [10, 100]);
+  assert.ok(o.kid.std > 0, `std ${o.kid.std}`);
+  assert.doesNotMatch(o.protocol.convention.kid, /one subset/);
+  const read = (name: string) => {
+    const a = parseNpy(readFileSync(file(name)));
+    return asMatrix(a.shape[0], a.shape[1], a.data as Float32Array);
+  };
+  const k = kernelInceptionDistance(read('real.npy'), read('fake.npy'), { seed: 3, subsets: 10, subsetSize: 100 });
+  assert.deepEqual([o.kid.mean, o.kid.std], [k.mean, k.std]);
 });
 
 // a, b = np.load(real).astype(np.float64), np.load(fake).astype(np.float64) (the files written above);

@@ -1,14 +1,10 @@
 // `gan-studio dataset …`: import a folder, zip or array file into the studio's data folder, list,
 // show and delete datasets. Runs the same core API as the UI; --json prints one object per line.
 import path from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { parseArgs, ParseArgsConfig } from 'node:util';
 import { IMPORT_FITS, IMPORT_KINDS, type ApiClient, type DatasetImportReport, type DatasetImportStatus, type DatasetSummary, type StudioEvent } from '../../common/api.ts';
 import { ApiError } from '../../common/errors.ts';
-import { defaultHome } from '../paths.ts';
-import { createStudioCore } from '../services/studio.ts';
-import { createInMemoryClient } from '../transport/in-memory.ts';
-
-const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+import { EXIT, numberFlag as num, parseFlags, printError, UsageError, printJson as line, reportFailure, subcommandProblem, withClient } from './common.ts';
 
 export const DATASET_HELP = `gan-studio dataset — import and manage datasets
 
@@ -51,65 +47,36 @@ const OPTIONS = {
   seed: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
-class Usage extends Error {}
-
-function num(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new Usage(`${flag} must be a number, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-const line = (obj: unknown) => process.stdout.write(`${JSON.stringify(obj)}\n`);
-
 export async function datasetCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
-  } catch (err) {
-    process.stderr.write(`gan-studio: ${(err as Error).message}\n`);
-    return EXIT.usage;
-  }
-  const { values, positionals } = parsed;
-  const [sub, target, ...extra] = positionals;
+  const { values, positionals } = parseFlags(args, OPTIONS, true);
+  const [sub, target] = positionals;
   if (values.help || !sub) {
     process.stdout.write(`${DATASET_HELP}\n`);
     return values.help ? EXIT.ok : EXIT.usage;
   }
-  const needsTarget = sub === 'import' || sub === 'show' || sub === 'delete';
-  if (!['import', 'list', 'show', 'delete'].includes(sub) || (needsTarget && !target) || extra.length > 0 || (!needsTarget && target)) {
-    process.stderr.write(`gan-studio: ${!['import', 'list', 'show', 'delete'].includes(sub) ? `unknown dataset command "${sub}"` : needsTarget && !target ? `dataset ${sub} needs ${sub === 'import' ? 'a PATH' : 'an ID'}` : 'too many arguments'}\n\n${DATASET_HELP}\n`);
+  const problem = subcommandProblem('dataset', positionals, { import: 'a PATH', list: null, show: 'an ID', delete: 'an ID' });
+  if (problem) {
+    process.stderr.write(`gan-studio: ${problem}\n\n${DATASET_HELP}\n`);
     return EXIT.usage;
   }
-  const core = await createStudioCore({ home: values.home ?? defaultHome(), mode: 'memory' });
-  const client = createInMemoryClient(core.api, core.events);
   try {
-    switch (sub) {
-      case 'import':
-        return await importCommand(client, target!, values);
-      case 'list':
-        return await listCommand(client, values.json);
-      case 'show':
-        return await showCommand(client, target!, values.json);
-      default:
-        await client.call('datasets.delete', { datasetId: target! });
-        if (values.json) line({ type: 'deleted', id: target });
-        else process.stdout.write(`deleted dataset ${target}\n`);
-        return EXIT.ok;
-    }
+    return await withClient(values.home, async (client) => {
+      switch (sub) {
+        case 'import':
+          return await importCommand(client, target!, values);
+        case 'list':
+          return await listCommand(client, values.json);
+        case 'show':
+          return await showCommand(client, target!, values.json);
+        default:
+          await client.call('datasets.delete', { datasetId: target! });
+          if (values.json) line({ type: 'deleted', id: target });
+          else process.stdout.write(`deleted dataset ${target}\n`);
+          return EXIT.ok;
+      }
+    });
   } catch (err) {
-    if (err instanceof Usage) {
-      process.stderr.write(`gan-studio: ${err.message}\n`);
-      return EXIT.usage;
-    }
-    if (err instanceof ApiError) {
-      if (values.json) line({ type: 'error', error: err.toJSON(), code: err.code, message: err.message });
-      process.stderr.write(`gan-studio: ${err.message}\n`);
-      return err.code === 'invalid_input' ? EXIT.usage : EXIT.failed;
-    }
-    throw err;
-  } finally {
-    await core.close();
+    return reportFailure(err, values.json, (e) => (e.code === 'invalid_input' ? EXIT.usage : EXIT.failed));
   }
 }
 
@@ -117,7 +84,7 @@ type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTI
 
 async function importCommand(client: ApiClient, source: string, values: Values): Promise<number> {
   const channels = num('--channels', values.channels);
-  if (channels !== undefined && channels !== 1 && channels !== 3) throw new Usage(`--channels must be 1 or 3, got ${values.channels}`);
+  if (channels !== undefined && channels !== 1 && channels !== 3) throw new UsageError(`--channels must be 1 or 3, got ${values.channels}`);
   const request = {
     path: path.resolve(source),
     name: values.name,
@@ -164,8 +131,7 @@ async function importCommand(client: ApiClient, source: string, values: Values):
       started = await client.call('datasets.import', request);
     } catch (err) {
       if (err instanceof ApiError && err.code === 'invalid_input') {
-        if (json) line({ type: 'error', error: err.toJSON(), code: err.code, message: err.message, rejected: [] });
-        process.stderr.write(`gan-studio: ${err.message}\n`);
+        printError(json, err.code, err.message, { error: err.toJSON(), rejected: [] });
         return EXIT.usage;
       }
       throw err;

@@ -2,14 +2,9 @@
 // folders of images, through the same core API as the Evaluate page; prints the stored evaluation
 // (scores with their protocol) as one JSON object. Bad input: a clear error, exit 2, nothing stored.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { EVAL_METRICS, type EvalMetric, type EvaluationRequest } from '../../common/api-evaluation.ts';
 import { ApiError } from '../../common/errors.ts';
-import { defaultHome } from '../paths.ts';
-import { createStudioCore } from '../services/studio.ts';
-import { createInMemoryClient } from '../transport/in-memory.ts';
-
-const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+import { EXIT, followEvaluationJob, intFlag, parseFlags, reportFailure, unfinishedJobExit, withClient } from './common.ts';
 
 export const EVALUATE_HELP = `gan-studio evaluate — score a generator with a recorded protocol
 
@@ -37,54 +32,32 @@ Exit status: 0 stored; 1 the job failed; 2 bad input (N too small for a metric �
 N > d — mismatched dimensions, NaN features, unknown run or extractor); 130 cancelled by Ctrl-C.
 Nothing is stored unless the exit status is 0.`;
 
-function int(flag: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new ApiError('invalid_input', `${flag} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
 export async function evaluateCommand(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      options: {
-        run: { type: 'string' },
-        checkpoint: { type: 'string' },
-        real: { type: 'string' },
-        fake: { type: 'string' },
-        n: { type: 'string' },
-        extractor: { type: 'string' },
-        metrics: { type: 'string' },
-        split: { type: 'string' },
-        seed: { type: 'string' },
-        'kid-subsets': { type: 'string' },
-        'kid-subset-size': { type: 'string' },
-        splits: { type: 'string' },
-        'nn-samples': { type: 'string' },
-        'nn-reference': { type: 'string' },
-        home: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`gan-studio: ${(err as Error).message}\n`);
-    return EXIT.usage;
-  }
+  const { values } = parseFlags(args, {
+    run: { type: 'string' },
+    checkpoint: { type: 'string' },
+    real: { type: 'string' },
+    fake: { type: 'string' },
+    n: { type: 'string' },
+    extractor: { type: 'string' },
+    metrics: { type: 'string' },
+    split: { type: 'string' },
+    seed: { type: 'string' },
+    'kid-subsets': { type: 'string' },
+    'kid-subset-size': { type: 'string' },
+    splits: { type: 'string' },
+    'nn-samples': { type: 'string' },
+    'nn-reference': { type: 'string' },
+    home: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   if (values.help) {
     process.stdout.write(`${EVALUATE_HELP}\n`);
     return EXIT.ok;
   }
-  const json = values.json === true;
-  const fail = (code: string, message: string, exit: number) => {
-    if (json) process.stdout.write(`${JSON.stringify({ type: 'error', code, message })}\n`);
-    process.stderr.write(`gan-studio: ${message}\n`);
-    return exit;
-  };
-  const str = (k: string) => values[k] as string | undefined;
+  const json = values.json;
+  const str = (k: keyof typeof values) => values[k] as string | undefined;
   let request: EvaluationRequest;
   try {
     const metrics = str('metrics')
@@ -96,16 +69,16 @@ export async function evaluateCommand(args: string[]): Promise<number> {
     if (str('run')) {
       if (str('real') || str('fake')) throw new ApiError('invalid_input', '--run cannot be combined with --real/--fake');
       const cp = str('checkpoint') ?? 'latest';
-      source = { kind: 'run', runId: str('run')!, checkpoint: cp === 'latest' ? 'latest' : int('--checkpoint', cp, 0)! };
+      source = { kind: 'run', runId: str('run')!, checkpoint: cp === 'latest' ? 'latest' : intFlag('--checkpoint', cp, 0)! };
     } else if (str('real') && str('fake')) {
       source = { kind: 'folders', realDir: path.resolve(str('real')!), fakeDir: path.resolve(str('fake')!) };
     } else throw new ApiError('invalid_input', 'give --run RUN_ID, or --real DIR and --fake DIR');
     const options: Record<string, number | undefined> = {
-      kidSubsets: int('--kid-subsets', str('kid-subsets'), 1),
-      kidSubsetSize: int('--kid-subset-size', str('kid-subset-size'), 2),
-      isSplits: int('--splits', str('splits'), 1),
-      nnSamples: int('--nn-samples', str('nn-samples'), 1),
-      nnReference: int('--nn-reference', str('nn-reference'), 10),
+      kidSubsets: intFlag('--kid-subsets', str('kid-subsets'), 1),
+      kidSubsetSize: intFlag('--kid-subset-size', str('kid-subset-size'), 2),
+      isSplits: intFlag('--splits', str('splits'), 1),
+      nnSamples: intFlag('--nn-samples', str('nn-samples'), 1),
+      nnReference: intFlag('--nn-reference', str('nn-reference'), 10),
     };
     const split = str('split');
     if (split !== undefined && !['auto', 'holdout', 'train'].includes(split)) throw new ApiError('invalid_input', `--split must be auto, holdout or train, got ${JSON.stringify(split)}`);
@@ -113,51 +86,32 @@ export async function evaluateCommand(args: string[]): Promise<number> {
       source,
       ...(str('extractor') ? { extractorId: str('extractor') } : {}),
       ...(metrics ? { metrics: metrics as EvalMetric[] } : {}),
-      ...(str('n') ? { n: int('--n', str('n'), 2) } : {}),
+      ...(str('n') ? { n: intFlag('--n', str('n'), 2) } : {}),
       ...(split ? { referenceSplit: split as 'auto' } : {}),
-      ...(str('seed') ? { seed: int('--seed', str('seed'), 0) } : {}),
+      ...(str('seed') ? { seed: intFlag('--seed', str('seed'), 0) } : {}),
       options: Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
     };
   } catch (err) {
-    if (err instanceof ApiError) return fail(err.code, err.message, EXIT.usage);
-    throw err;
+    return reportFailure(err, json, () => EXIT.usage);
   }
 
-  const core = await createStudioCore({ home: str('home') ?? defaultHome(), mode: 'memory' });
-  const client = createInMemoryClient(core.api, core.events);
-  let jobId: string | null = null;
-  const onSigint = () => {
-    if (jobId) void core.evaluation.cancel(jobId);
-  };
-  process.on('SIGINT', onSigint);
   try {
-    const unsubscribe = client.subscribe((e) => {
-      if (json && e.type === 'evaluation.job' && e.job.jobId === jobId && e.job.state === 'running') process.stdout.write(`${JSON.stringify({ type: 'progress', phase: e.job.phase, fraction: e.job.fraction })}\n`);
+    return await withClient(str('home'), async (client, core) => {
+      const end = await followEvaluationJob(core, client, json, () => client.call('evaluations.start', request));
+      const unfinished = unfinishedJobExit(end, 'evaluation', json);
+      if (unfinished !== null) return unfinished;
+      const detail = await client.call('evaluations.get', { evaluationId: end.resultId! });
+      const { neighbours, classCoverage, fakePreview: _preview, ...summary } = detail;
+      const out = {
+        type: 'evaluation',
+        ...summary,
+        classCoverage,
+        neighbours: neighbours.map((n) => ({ space: n.space, share: n.share, threshold: n.threshold, rows: n.rows })),
+      };
+      process.stdout.write(`${JSON.stringify(out, null, json ? undefined : 2)}\n`);
+      return EXIT.ok;
     });
-    let job;
-    try {
-      job = await client.call('evaluations.start', request);
-    } catch (err) {
-      if (err instanceof ApiError) return fail(err.code, err.message, err.code === 'internal' ? EXIT.failed : EXIT.usage);
-      throw err;
-    }
-    jobId = job.jobId;
-    const end = await core.evaluation.wait(job.jobId);
-    unsubscribe();
-    if (end.state === 'cancelled') return fail('cancelled', 'the evaluation was cancelled; nothing was stored', EXIT.interrupted);
-    if (end.state !== 'done') return fail(end.error?.code ?? 'internal', end.error?.message ?? 'the evaluation failed', end.error?.code === 'invalid_input' || end.error?.code === 'not_found' ? EXIT.usage : EXIT.failed);
-    const detail = await client.call('evaluations.get', { evaluationId: end.resultId! });
-    const { neighbours, classCoverage, fakePreview: _preview, ...summary } = detail;
-    const out = {
-      type: 'evaluation',
-      ...summary,
-      classCoverage,
-      neighbours: neighbours.map((n) => ({ space: n.space, share: n.share, threshold: n.threshold, rows: n.rows })),
-    };
-    process.stdout.write(`${JSON.stringify(out, null, json ? undefined : 2)}\n`);
-    return EXIT.ok;
-  } finally {
-    process.off('SIGINT', onSigint);
-    await core.close();
+  } catch (err) {
+    return reportFailure(err, json, (e) => (e.code === 'internal' ? EXIT.failed : EXIT.usage));
   }
 }

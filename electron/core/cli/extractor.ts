@@ -1,14 +1,8 @@
 // `gan-studio extractor …`: train a domain classifier on a labelled dataset, register a user TF.js
 // model folder, list and delete extractors. Runs the same core API as the Evaluate page.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Extractor } from '../../common/api-evaluation.ts';
-import { ApiError } from '../../common/errors.ts';
-import { defaultHome } from '../paths.ts';
-import { createStudioCore } from '../services/studio.ts';
-import { createInMemoryClient } from '../transport/in-memory.ts';
-
-const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+import { EXIT, followEvaluationJob, intFlag, parseFlags, printError, reportFailure, unfinishedJobExit, withClient } from './common.ts';
 
 export const EXTRACTOR_HELP = `gan-studio extractor — feature extractors for evaluation
 
@@ -24,13 +18,6 @@ register  a TF.js layers or graph model folder (model.json + shards), e.g. a con
 list      the built-in pixel extractors and every stored one, with weights hash and accuracy.
 Exit status: 0 ok, 1 the training failed, 2 bad input (unknown or unlabelled dataset, bad model folder), 130 cancelled.`;
 
-function int(flag: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min) throw new ApiError('invalid_input', `${flag} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
 function line(e: Extractor): string {
   const acc = e.accuracy === null ? '' : `  accuracy ${(e.accuracy * 100).toFixed(1)} % (${e.accuracySplit}, n=${e.accuracyCount})`;
   return `${e.id.padEnd(34)} ${e.kind.padEnd(10)} d=${String(e.featureDim || 'H·W·C').padEnd(6)} ${e.weightsHash.slice(0, 16)}  ${e.name}${acc}`;
@@ -38,119 +25,96 @@ function line(e: Extractor): string {
 
 export async function extractorCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: rest,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        dataset: { type: 'string' },
-        epochs: { type: 'string' },
-        arch: { type: 'string' },
-        'max-train': { type: 'string' },
-        'batch-size': { type: 'string' },
-        seed: { type: 'string' },
-        name: { type: 'string' },
-        path: { type: 'string' },
-        'feature-layer': { type: 'string' },
-        'probs-layer': { type: 'string' },
-        'input-size': { type: 'string' },
-        channels: { type: 'string' },
-        range: { type: 'string' },
-        home: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`gan-studio: ${(err as Error).message}\n`);
-    return EXIT.usage;
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(
+    rest,
+    {
+      dataset: { type: 'string' },
+      epochs: { type: 'string' },
+      arch: { type: 'string' },
+      'max-train': { type: 'string' },
+      'batch-size': { type: 'string' },
+      seed: { type: 'string' },
+      name: { type: 'string' },
+      path: { type: 'string' },
+      'feature-layer': { type: 'string' },
+      'probs-layer': { type: 'string' },
+      'input-size': { type: 'string' },
+      channels: { type: 'string' },
+      range: { type: 'string' },
+      home: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    true,
+  );
   if (values.help || !sub || sub === '--help' || sub === '-h') {
     process.stdout.write(`${EXTRACTOR_HELP}\n`);
     return sub ? EXIT.ok : EXIT.usage;
   }
-  const json = values.json === true;
-  const str = (k: string) => values[k] as string | undefined;
+  const json = values.json;
+  const str = (k: keyof typeof values) => values[k] as string | undefined;
   const fail = (code: string, message: string, exit: number) => {
-    if (json) process.stdout.write(`${JSON.stringify({ type: 'error', code, message })}\n`);
-    process.stderr.write(`gan-studio: ${message}\n`);
+    printError(json, code, message);
     return exit;
   };
   if (!['train', 'register', 'list', 'delete'].includes(sub)) return fail('invalid_input', `unknown extractor command "${sub}" (train, register, list, delete)`, EXIT.usage);
-  const core = await createStudioCore({ home: str('home') ?? defaultHome(), mode: 'memory' });
-  const client = createInMemoryClient(core.api, core.events);
-  let jobId: string | null = null;
-  const onSigint = () => {
-    if (jobId) void core.evaluation.cancel(jobId);
-  };
-  process.on('SIGINT', onSigint);
   try {
-    switch (sub) {
-      case 'list': {
-        const list = await client.call('extractors.list', {});
-        process.stdout.write(json ? `${JSON.stringify(list)}\n` : `${list.map(line).join('\n')}\n`);
-        return EXIT.ok;
+    return await withClient(str('home'), async (client, core) => {
+      switch (sub) {
+        case 'list': {
+          const list = await client.call('extractors.list', {});
+          process.stdout.write(json ? `${JSON.stringify(list)}\n` : `${list.map(line).join('\n')}\n`);
+          return EXIT.ok;
+        }
+        case 'delete': {
+          const id = positionals[0];
+          if (!id) return fail('invalid_input', 'missing the extractor id: gan-studio extractor delete ID', EXIT.usage);
+          await client.call('extractors.delete', { extractorId: id });
+          process.stdout.write(json ? `${JSON.stringify({ type: 'deleted', id })}\n` : `deleted ${id}\n`);
+          return EXIT.ok;
+        }
+        case 'register': {
+          if (!str('path')) return fail('invalid_input', 'missing --path DIR (a folder with model.json and its weight shards)', EXIT.usage);
+          const channels = intFlag('--channels', str('channels'), 1);
+          if (channels !== undefined && channels !== 1 && channels !== 3) return fail('invalid_input', '--channels must be 1 or 3', EXIT.usage);
+          const range = str('range');
+          if (range !== undefined && !['-1..1', '0..1', '0..255'].includes(range)) return fail('invalid_input', '--range must be -1..1, 0..1 or 0..255', EXIT.usage);
+          const e = await client.call('extractors.register', {
+            path: path.resolve(str('path')!),
+            ...(str('name') ? { name: str('name') } : {}),
+            ...(str('feature-layer') ? { featureLayer: str('feature-layer') } : {}),
+            ...(str('probs-layer') ? { probsLayer: str('probs-layer') } : {}),
+            ...(str('input-size') ? { inputSize: intFlag('--input-size', str('input-size'), 8) } : {}),
+            ...(channels ? { inputChannels: channels as 1 | 3 } : {}),
+            ...(range ? { inputRange: range as '0..1' } : {}),
+          });
+          process.stdout.write(json ? `${JSON.stringify({ type: 'extractor', ...e })}\n` : `${line(e)}\n`);
+          return EXIT.ok;
+        }
+        case 'train': {
+          if (!str('dataset')) return fail('invalid_input', 'missing --dataset ID (a labelled image dataset, e.g. builtin:mnist)', EXIT.usage);
+          const arch = str('arch');
+          if (arch !== undefined && !['auto', 'lenet', 'resnet'].includes(arch)) return fail('invalid_input', '--arch must be auto, lenet or resnet', EXIT.usage);
+          const request = {
+            datasetId: str('dataset')!,
+            ...(str('epochs') ? { epochs: intFlag('--epochs', str('epochs'), 1) } : {}),
+            ...(arch ? { architecture: arch as 'auto' } : {}),
+            ...(str('max-train') ? { maxTrain: intFlag('--max-train', str('max-train'), 10) } : {}),
+            ...(str('batch-size') ? { batchSize: intFlag('--batch-size', str('batch-size'), 8) } : {}),
+            ...(str('seed') ? { seed: intFlag('--seed', str('seed'), 0) } : {}),
+            ...(str('name') ? { name: str('name') } : {}),
+          };
+          const end = await followEvaluationJob(core, client, json, () => client.call('extractors.train', request));
+          const unfinished = unfinishedJobExit(end, 'training', json);
+          if (unfinished !== null) return unfinished;
+          const e = await client.call('extractors.get', { extractorId: end.resultId! });
+          process.stdout.write(json ? `${JSON.stringify({ type: 'extractor', ...e })}\n` : `${line(e)}\n`);
+          return EXIT.ok;
+        }
       }
-      case 'delete': {
-        const id = positionals[0];
-        if (!id) return fail('invalid_input', 'missing the extractor id: gan-studio extractor delete ID', EXIT.usage);
-        await client.call('extractors.delete', { extractorId: id });
-        process.stdout.write(json ? `${JSON.stringify({ type: 'deleted', id })}\n` : `deleted ${id}\n`);
-        return EXIT.ok;
-      }
-      case 'register': {
-        if (!str('path')) return fail('invalid_input', 'missing --path DIR (a folder with model.json and its weight shards)', EXIT.usage);
-        const channels = int('--channels', str('channels'), 1);
-        if (channels !== undefined && channels !== 1 && channels !== 3) return fail('invalid_input', '--channels must be 1 or 3', EXIT.usage);
-        const range = str('range');
-        if (range !== undefined && !['-1..1', '0..1', '0..255'].includes(range)) return fail('invalid_input', '--range must be -1..1, 0..1 or 0..255', EXIT.usage);
-        const e = await client.call('extractors.register', {
-          path: path.resolve(str('path')!),
-          ...(str('name') ? { name: str('name') } : {}),
-          ...(str('feature-layer') ? { featureLayer: str('feature-layer') } : {}),
-          ...(str('probs-layer') ? { probsLayer: str('probs-layer') } : {}),
-          ...(str('input-size') ? { inputSize: int('--input-size', str('input-size'), 8) } : {}),
-          ...(channels ? { inputChannels: channels as 1 | 3 } : {}),
-          ...(range ? { inputRange: range as '0..1' } : {}),
-        });
-        process.stdout.write(json ? `${JSON.stringify({ type: 'extractor', ...e })}\n` : `${line(e)}\n`);
-        return EXIT.ok;
-      }
-      case 'train': {
-        if (!str('dataset')) return fail('invalid_input', 'missing --dataset ID (a labelled image dataset, e.g. builtin:mnist)', EXIT.usage);
-        const arch = str('arch');
-        if (arch !== undefined && !['auto', 'lenet', 'resnet'].includes(arch)) return fail('invalid_input', '--arch must be auto, lenet or resnet', EXIT.usage);
-        const unsubscribe = client.subscribe((ev) => {
-          if (json && ev.type === 'evaluation.job' && ev.job.jobId === jobId && ev.job.state === 'running') process.stdout.write(`${JSON.stringify({ type: 'progress', phase: ev.job.phase, fraction: ev.job.fraction })}\n`);
-        });
-        const job = await client.call('extractors.train', {
-          datasetId: str('dataset')!,
-          ...(str('epochs') ? { epochs: int('--epochs', str('epochs'), 1) } : {}),
-          ...(arch ? { architecture: arch as 'auto' } : {}),
-          ...(str('max-train') ? { maxTrain: int('--max-train', str('max-train'), 10) } : {}),
-          ...(str('batch-size') ? { batchSize: int('--batch-size', str('batch-size'), 8) } : {}),
-          ...(str('seed') ? { seed: int('--seed', str('seed'), 0) } : {}),
-          ...(str('name') ? { name: str('name') } : {}),
-        });
-        jobId = job.jobId;
-        const end = await core.evaluation.wait(job.jobId);
-        unsubscribe();
-        if (end.state === 'cancelled') return fail('cancelled', 'the training was cancelled; nothing was stored', EXIT.interrupted);
-        if (end.state !== 'done') return fail(end.error?.code ?? 'internal', end.error?.message ?? 'the training failed', end.error?.code === 'invalid_input' ? EXIT.usage : EXIT.failed);
-        const e = await client.call('extractors.get', { extractorId: end.resultId! });
-        process.stdout.write(json ? `${JSON.stringify({ type: 'extractor', ...e })}\n` : `${line(e)}\n`);
-        return EXIT.ok;
-      }
-    }
-    return EXIT.usage;
+      return EXIT.usage;
+    });
   } catch (err) {
-    if (err instanceof ApiError) return fail(err.code, err.message, err.code === 'internal' ? EXIT.failed : EXIT.usage);
-    throw err;
-  } finally {
-    process.off('SIGINT', onSigint);
-    await core.close();
+    return reportFailure(err, json, (e) => (e.code === 'internal' ? EXIT.failed : EXIT.usage));
   }
 }

@@ -1,6 +1,6 @@
 // `gan-studio`: the core, headless. Train, list runs, serve browser mode, or start the studio.
 // Every command takes --home (or GAN_STUDIO_HOME); --json prints one JSON object per line.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -8,12 +8,11 @@ import path from 'node:path';
 import type { ApiClient, RunStatus, RunSummary, StudioEvent } from '../../common/api.ts';
 import { ApiError } from '../../common/errors.ts';
 import { BACKEND_CHOICES, FAMILIES, resolveRunConfig } from '../../common/config.ts';
-import { createStudioCore, type StudioCore } from '../services/studio.ts';
+import type { StudioCore } from '../services/studio.ts';
 import { createInMemoryClient } from '../transport/in-memory.ts';
 import { defaultHome, PROJECT_ROOT, RENDERER_DIST } from '../paths.ts';
 import { SQLITE_BINDING_ENV } from '../db/database.ts';
-
-const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+import { EXIT, numberFlag, openCore, parseFlags, printError, UsageError } from './common.ts';
 
 type Out = { json: boolean; print(obj: Record<string, unknown>, text: string): void; error(code: string, message: string): void };
 
@@ -24,8 +23,7 @@ function output(json: boolean): Out {
       process.stdout.write(json ? `${JSON.stringify(obj)}\n` : `${text}\n`);
     },
     error(code, message) {
-      if (json) process.stdout.write(`${JSON.stringify({ type: 'error', code, message })}\n`);
-      process.stderr.write(`gan-studio: ${message}\n`);
+      printError(json, code, message);
     },
   };
 }
@@ -156,20 +154,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-class UsageError extends Error {}
-
 function parse<O extends ParseArgsConfig['options']>(args: string[], options: O, allowPositionals = false) {
-  try {
-    return parseArgs({ args, options: { ...COMMON, ...options }, strict: true, allowPositionals });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-}
-
-async function openCore(home: string | undefined, mode: 'browser' | 'memory'): Promise<StudioCore> {
-  const core = await createStudioCore({ home: home ?? defaultHome(), mode });
-  if (core.openReport.recovered) process.stderr.write(`gan-studio: the database was damaged (${core.openReport.reason}); it was moved to ${core.openReport.movedTo} and a new one was created\n`);
-  return core;
+  return parseFlags(args, { ...COMMON, ...options }, allowPositionals);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -186,13 +172,6 @@ const FLAG_OF_PATH: Record<string, string> = {
   backend: '--backend',
   name: '--name',
 };
-
-function numberFlag(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${name} must be a number, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 async function trainCommand(args: string[]): Promise<number> {
   const { values } = parse(args, {

@@ -1,14 +1,13 @@
 // `gan-studio metrics`: scores precomputed feature matrices (.npy, float32 (N, d)) or class
 // probabilities (N, C) and prints one JSON object. The protocol (N, d, seed, conventions) goes
 // with the numbers, because FID and friends are only comparable under the same protocol.
-import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { ApiError } from '../../common/errors.ts';
 import {
   asMatrix,
   featureMatchingDistance,
   fidFromFeaturesDetailed,
   inceptionScore,
-  kernelInceptionDistance,
   manifoldScores,
   parseNpy,
   prdFromFeatures,
@@ -16,6 +15,8 @@ import {
   type Matrix,
   type NpyArray,
 } from '../metrics/index.ts';
+import { kidScore } from '../evaluation/scoring.ts';
+import { EXIT, intFlag as optionalInt, parseFlags } from './common.ts';
 
 export const METRICS_HELP = `gan-studio metrics — score precomputed features or class probabilities
 
@@ -44,26 +45,18 @@ const FEATURE_METRICS = ['fid', 'kid', 'prc', 'prdc', 'prd', 'swd', 'fm'] as con
 const ALL = [...FEATURE_METRICS, 'is'] as const;
 type MetricName = (typeof ALL)[number];
 
-class BadInput extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
 function readNpy(file: string, flag: string): NpyArray {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new BadInput('not_found', `${flag} ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+    throw new ApiError('not_found', `${flag} ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
   }
   try {
     return parseNpy(bytes, `${flag} ${file}`);
   } catch (err) {
-    throw new BadInput('invalid_input', (err as Error).message);
+    throw new ApiError('invalid_input', (err as Error).message);
   }
 }
 
@@ -71,101 +64,88 @@ function finiteCheck(a: NpyArray, flag: string): void {
   if (a.dtype === '|u1') return;
   const d = a.data;
   for (let i = 0; i < d.length; i++) {
-    if (!Number.isFinite(d[i])) throw new BadInput('invalid_input', `${flag}: value ${d[i]} at flat index ${i} (row ${Math.floor(i / (a.shape.slice(1).reduce((x, y) => x * y, 1) || 1))}); features must be finite`);
+    if (!Number.isFinite(d[i])) throw new ApiError('invalid_input', `${flag}: value ${d[i]} at flat index ${i} (row ${Math.floor(i / (a.shape.slice(1).reduce((x, y) => x * y, 1) || 1))}); features must be finite`);
   }
 }
 
 function featureMatrix(a: NpyArray, flag: string): Matrix {
-  if (a.shape.length !== 2) throw new BadInput('invalid_input', `${flag}: expected a 2-D (N, d) feature matrix, got shape (${a.shape.join(', ')})`);
-  if (a.dtype === '|u1') throw new BadInput('invalid_input', `${flag}: uint8 data is read as images for swd only; features must be float32 ('<f4')`);
+  if (a.shape.length !== 2) throw new ApiError('invalid_input', `${flag}: expected a 2-D (N, d) feature matrix, got shape (${a.shape.join(', ')})`);
+  if (a.dtype === '|u1') throw new ApiError('invalid_input', `${flag}: uint8 data is read as images for swd only; features must be float32 ('<f4')`);
   return asMatrix(a.shape[0], a.shape[1], a.data as Float32Array | Float64Array);
 }
 
 function parseList(value: string | undefined, dflt: MetricName[]): MetricName[] {
   if (!value) return dflt;
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const n of names) if (!(ALL as readonly string[]).includes(n)) throw new BadInput('invalid_input', `--metrics: unknown metric "${n}" (known: ${ALL.join(', ')})`);
+  for (const n of names) if (!(ALL as readonly string[]).includes(n)) throw new ApiError('invalid_input', `--metrics: unknown metric "${n}" (known: ${ALL.join(', ')})`);
   return [...new Set(names)] as MetricName[];
 }
 
-function intFlag(name: string, v: string | undefined, dflt: number, min: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new BadInput('invalid_input', `${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  return n;
-}
+const intFlag = (name: string, v: string | undefined, dflt: number, min: number): number => optionalInt(name, v, min) ?? dflt;
 
 export async function metricsCommand(args: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      options: {
-        real: { type: 'string' },
-        fake: { type: 'string' },
-        probs: { type: 'string' },
-        metrics: { type: 'string' },
-        seed: { type: 'string' },
-        splits: { type: 'string' },
-        'kid-subsets': { type: 'string' },
-        'kid-subset-size': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        home: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (err) {
-    process.stderr.write(`gan-studio: ${(err as Error).message}\n`);
-    return 2;
-  }
+  const { values } = parseFlags(args, {
+    real: { type: 'string' },
+    fake: { type: 'string' },
+    probs: { type: 'string' },
+    metrics: { type: 'string' },
+    seed: { type: 'string' },
+    splits: { type: 'string' },
+    'kid-subsets': { type: 'string' },
+    'kid-subset-size': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    home: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
   if (values.help) {
     process.stdout.write(`${METRICS_HELP}\n`);
-    return 0;
+    return EXIT.ok;
   }
-  const json = values.json === true;
+  const json = values.json;
   try {
-    const { result, warnings } = compute(values as Record<string, string | undefined>);
+    const { result, warnings } = await compute(values);
     if (warnings.length) {
       result.warnings = warnings;
       for (const w of warnings) process.stderr.write(`gan-studio: warning: ${w.message}\n`);
     }
     process.stdout.write(`${JSON.stringify(result, null, json ? undefined : 2)}\n`);
-    return warnings.length ? 2 : 0;
+    return warnings.length ? EXIT.usage : EXIT.ok;
   } catch (err) {
-    const code = err instanceof BadInput ? err.code : err instanceof RangeError ? 'invalid_input' : null;
+    const code = err instanceof ApiError ? err.code : err instanceof RangeError ? 'invalid_input' : null;
     if (code === null) throw err;
     const message = (err as Error).message;
     if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
     process.stderr.write(`gan-studio: ${message}\n`);
-    return 2;
+    return EXIT.usage;
   }
 }
 
 type Warning = { code: string; metric: string; message: string };
 
-function compute(v: Record<string, string | undefined>): { result: Record<string, unknown>; warnings: Warning[] } {
+type Flags = Partial<Record<'real' | 'fake' | 'probs' | 'metrics' | 'seed' | 'splits' | 'kid-subsets' | 'kid-subset-size', string>>;
+
+async function compute(v: Flags): Promise<{ result: Record<string, unknown>; warnings: Warning[] }> {
   const seed = intFlag('--seed', v.seed, 0, 0);
   const warnings: Warning[] = [];
   if (v.probs) {
-    if (v.real || v.fake) throw new BadInput('invalid_input', '--probs (Inception Score) cannot be combined with --real/--fake');
+    if (v.real || v.fake) throw new ApiError('invalid_input', '--probs (Inception Score) cannot be combined with --real/--fake');
     const metrics = parseList(v.metrics, ['is']);
     const other = metrics.filter((m) => m !== 'is');
-    if (other.length) throw new BadInput('invalid_input', `--probs only supports --metrics is (got ${other.join(', ')}; those need --real and --fake)`);
+    if (other.length) throw new ApiError('invalid_input', `--probs only supports --metrics is (got ${other.join(', ')}; those need --real and --fake)`);
     const arr = readNpy(v.probs, '--probs');
     finiteCheck(arr, '--probs');
     const probs = featureMatrix(arr, '--probs');
     const splits = intFlag('--splits', v.splits, 10, 1);
-    if (probs.rows < splits) throw new BadInput('invalid_input', `--probs: IS with ${splits} splits needs at least ${splits} rows, got ${probs.rows}`);
+    if (probs.rows < splits) throw new ApiError('invalid_input', `--probs: IS with ${splits} splits needs at least ${splits} rows, got ${probs.rows}`);
     const is = inceptionScore(probs, { splits });
     return {
       result: { is: { mean: is.mean, std: is.std, splits }, protocol: { n: probs.rows, classes: probs.cols, splits, convention: 'IS = exp(E KL(p(y|x)||p(y))), contiguous splits (OpenAI improved-gan), std ddof 0, float64' } },
       warnings,
     };
   }
-  if (!v.real || !v.fake) throw new BadInput('invalid_input', 'missing --real and/or --fake (two .npy feature files), or --probs for the Inception Score');
+  if (!v.real || !v.fake) throw new ApiError('invalid_input', 'missing --real and/or --fake (two .npy feature files), or --probs for the Inception Score');
   const metrics = parseList(v.metrics, ['fid', 'kid', 'prc', 'prdc', 'fm']);
-  if (metrics.includes('is')) throw new BadInput('invalid_input', '--metrics is needs --probs P.npy (class probabilities), not --real/--fake');
+  if (metrics.includes('is')) throw new ApiError('invalid_input', '--metrics is needs --probs P.npy (class probabilities), not --real/--fake');
   const ra = readNpy(v.real, '--real');
   const fa = readNpy(v.fake, '--fake');
   finiteCheck(ra, '--real');
@@ -176,9 +156,9 @@ function compute(v: Record<string, string | undefined>): { result: Record<string
   let protocol: Record<string, unknown> = { seed };
   if (metrics.includes('swd')) {
     for (const [a, flag] of [[ra, '--real'], [fa, '--fake']] as const) {
-      if (a.shape.length !== 4) throw new BadInput('invalid_input', `${flag}: swd needs images (N, H, W, C), got shape (${a.shape.join(', ')})`);
+      if (a.shape.length !== 4) throw new ApiError('invalid_input', `${flag}: swd needs images (N, H, W, C), got shape (${a.shape.join(', ')})`);
     }
-    if (featureNames.length) throw new BadInput('invalid_input', `swd works on images; compute it separately from the feature metrics (${featureNames.join(', ')})`);
+    if (featureNames.length) throw new ApiError('invalid_input', `swd works on images; compute it separately from the feature metrics (${featureNames.join(', ')})`);
     const img = (a: NpyArray) => ({ n: a.shape[0], height: a.shape[1], width: a.shape[2], channels: a.shape[3], data: a.data });
     const swd = slicedWassersteinDistance(img(ra), img(fa), { seed });
     result.swd = { average: swd.average, perLevel: swd.perLevel, resolutions: swd.resolutions };
@@ -188,11 +168,11 @@ function compute(v: Record<string, string | undefined>): { result: Record<string
   }
   const real = featureMatrix(ra, '--real');
   const fake = featureMatrix(fa, '--fake');
-  if (real.cols !== fake.cols) throw new BadInput('invalid_input', `feature dimensions differ: --real has d = ${real.cols}, --fake has d = ${fake.cols}`);
+  if (real.cols !== fake.cols) throw new ApiError('invalid_input', `feature dimensions differ: --real has d = ${real.cols}, --fake has d = ${fake.cols}`);
   const d = real.cols;
   const need = (metric: string, min: number, why: string) => {
     for (const [m, name] of [[real, 'real'], [fake, 'fake']] as const) {
-      if (m.rows < min) throw new BadInput('invalid_input', `${metric} needs at least ${min} ${name} samples (${why}), got ${m.rows}`);
+      if (m.rows < min) throw new ApiError('invalid_input', `${metric} needs at least ${min} ${name} samples (${why}), got ${m.rows}`);
     }
   };
   for (const m of metrics) {
@@ -209,16 +189,16 @@ function compute(v: Record<string, string | undefined>): { result: Record<string
       }
       case 'kid': {
         need('kid', 2, 'unbiased MMD² needs 2 per subset');
-        const k = kernelInceptionDistance(real, fake, { seed, subsets: intFlag('--kid-subsets', v['kid-subsets'], 100, 1), subsetSize: intFlag('--kid-subset-size', v['kid-subset-size'], 1000, 2) });
-        result.kid = { mean: k.mean, std: k.std, subsets: k.subsets, subsetSize: k.subsetSize };
-        convention.kid = 'torch-fidelity: (x.y/d+1)^3, unbiased MMD^2, subsets without replacement, std ddof 0';
+        const k = await kidScore(real, fake, { kidSubsets: intFlag('--kid-subsets', v['kid-subsets'], 100, 1), kidSubsetSize: intFlag('--kid-subset-size', v['kid-subset-size'], 1000, 2) }, seed);
+        result.kid = k.score;
+        convention.kid = `torch-fidelity: (x.y/d+1)^3, unbiased MMD^2, subsets without replacement, std ddof 0${k.note}`;
         break;
       }
       case 'prc':
       case 'prdc':
         break; // below, one distance pass for both
       case 'prd': {
-        if (real.rows !== fake.rows) throw new BadInput('invalid_input', `prd needs equal numbers of real and fake samples (the reference enforces balance), got ${real.rows} and ${fake.rows}`);
+        if (real.rows !== fake.rows) throw new ApiError('invalid_input', `prd needs equal numbers of real and fake samples (the reference enforces balance), got ${real.rows} and ${fake.rows}`);
         need('prd', 20, '20 k-means clusters');
         const p = prdFromFeatures(real, fake, { seed });
         result.prd = { f8: p.f8, f1_8: p.f1_8 };

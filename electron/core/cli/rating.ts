@@ -2,16 +2,12 @@
 // or JSON, create, export an offline rater kit and import its answers. Same core API as the UI.
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { parseArgs, ParseArgsConfig } from 'node:util';
 import type { ApiClient } from '../../common/api.ts';
 import { RATING_TYPES, type RatingResults, type RatingSession, type RatingSourceSpec, type Estimate } from '../../common/api-rating.ts';
 import { ApiError } from '../../common/errors.ts';
-import { defaultHome } from '../paths.ts';
-import { createStudioCore } from '../services/studio.ts';
-import { createInMemoryClient } from '../transport/in-memory.ts';
 import { writeFileAtomic } from '../util/atomic-fs.ts';
-
-const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+import { EXIT, numberFlag as num, parseFlags, printJson as line, reportFailure, subcommandProblem, UsageError as Usage, withClient } from './common.ts';
 
 export const RATING_HELP = `gan-studio rating — human rating sessions
 
@@ -59,17 +55,7 @@ const OPTIONS = {
   'exclude-unreliable': { type: 'boolean', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
-class Usage extends Error {}
 type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true }>>['values'];
-
-const line = (obj: unknown) => process.stdout.write(`${JSON.stringify(obj)}\n`);
-
-function num(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new Usage(`${flag} must be a number, got ${JSON.stringify(v)}`);
-  return n;
-}
 
 /** run:ID, run:ID@STEP or real:DATASET_ID */
 export function parseSource(text: string): RatingSourceSpec {
@@ -83,60 +69,40 @@ export function parseSource(text: string): RatingSourceSpec {
 }
 
 export async function ratingCommand(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true });
-  } catch (err) {
-    process.stderr.write(`gan-studio: ${(err as Error).message}\n`);
-    return EXIT.usage;
-  }
-  const { values, positionals } = parsed;
-  const [sub, target, ...extra] = positionals;
-  const subs = ['list', 'show', 'export', 'create', 'kit', 'import-answers'];
+  const { values, positionals } = parseFlags(args, OPTIONS, true);
+  const [sub, target] = positionals;
   if (values.help || !sub) {
     process.stdout.write(`${RATING_HELP}\n`);
     return values.help ? EXIT.ok : EXIT.usage;
   }
-  const needsTarget = ['show', 'export', 'kit', 'import-answers'].includes(sub);
-  if (!subs.includes(sub) || (needsTarget && !target) || extra.length > 0 || (!needsTarget && target)) {
-    const why = !subs.includes(sub) ? `unknown rating command "${sub}"` : needsTarget && !target ? `rating ${sub} needs ${sub === 'import-answers' ? 'a FILE' : 'a SESSION'}` : 'too many arguments';
-    process.stderr.write(`gan-studio: ${why}\n\n${RATING_HELP}\n`);
+  const problem = subcommandProblem('rating', positionals, { list: null, show: 'a SESSION', export: 'a SESSION', create: null, kit: 'a SESSION', 'import-answers': 'a FILE' });
+  if (problem) {
+    process.stderr.write(`gan-studio: ${problem}\n\n${RATING_HELP}\n`);
     return EXIT.usage;
   }
   if (sub === 'export' && values.csv === values.json) {
     process.stderr.write('gan-studio: rating export needs exactly one of --csv and --json\n');
     return EXIT.usage;
   }
-  const core = await createStudioCore({ home: values.home ?? defaultHome(), mode: 'memory' });
-  const client = createInMemoryClient(core.api, core.events);
   try {
-    switch (sub) {
-      case 'list':
-        return await listCommand(client, values);
-      case 'show':
-        return await showCommand(client, target!, values);
-      case 'export':
-        return await exportCommand(client, target!, values);
-      case 'create':
-        return await createCommand(client, values);
-      case 'kit':
-        return await kitCommand(client, target!, values);
-      default:
-        return await importCommand(client, target!, values);
-    }
+    return await withClient(values.home, async (client) => {
+      switch (sub) {
+        case 'list':
+          return await listCommand(client, values);
+        case 'show':
+          return await showCommand(client, target!, values);
+        case 'export':
+          return await exportCommand(client, target!, values);
+        case 'create':
+          return await createCommand(client, values);
+        case 'kit':
+          return await kitCommand(client, target!, values);
+        default:
+          return await importCommand(client, target!, values);
+      }
+    });
   } catch (err) {
-    if (err instanceof Usage) {
-      process.stderr.write(`gan-studio: ${err.message}\n`);
-      return EXIT.usage;
-    }
-    if (err instanceof ApiError) {
-      if (values.json) line({ type: 'error', error: err.toJSON(), code: err.code, message: err.message });
-      process.stderr.write(`gan-studio: ${err.message}\n`);
-      return EXIT.failed;
-    }
-    throw err;
-  } finally {
-    await core.close();
+    return reportFailure(err, values.json, () => EXIT.failed);
   }
 }
 

@@ -117,40 +117,26 @@ export async function loadExtractor(tf: Tf, spec: ExtractorSpec): Promise<Featur
     const outputs = [layerOutput(model, e.featureLayer ?? '', 'feature layer')];
     if (e.probsLayer) outputs.push(layerOutput(model, e.probsLayer, 'probability layer'));
     const sub = tf.model({ inputs: model.inputs, outputs });
-    return {
-      ...common,
-      extract(images, start, n, shape) {
-        const out = tf.tidy(() => {
-          const res = sub.predict(toFloat(tf, images, start, n, shape, e.inputRange));
-          const list = Array.isArray(res) ? res : [res];
-          return list.map((t) => flatten2d(tf, t));
-        });
-        const features = out[0].dataSync() as Float32Array;
-        const probs = out[1] ? (out[1].dataSync() as Float32Array) : null;
-        const classes = out[1] ? out[1].shape[1] : 0;
-        tf.dispose(out);
-        return { features, probs, classes };
-      },
-      dispose: () => model.dispose(),
-    };
+    return { ...common, extract: extractThrough(tf, e, (x) => sub.predict(x)), dispose: () => model.dispose() };
   }
   const graph = await tf.loadGraphModel(folderLoadHandler(folder));
   const names = [e.featureLayer ?? graph.outputs[0]!.name, ...(e.probsLayer ? [e.probsLayer] : [])];
-  return {
-    ...common,
-    extract(images, start, n, shape) {
-      const out = tf.tidy(() => {
-        const res = graph.execute(toFloat(tf, images, start, n, shape, e.inputRange), names);
-        const list = Array.isArray(res) ? res : [res];
-        return list.map((t) => flatten2d(tf, t));
-      });
-      const features = out[0].dataSync() as Float32Array;
-      const probs = out[1] ? (out[1].dataSync() as Float32Array) : null;
-      const classes = out[1] ? out[1].shape[1] : 0;
-      tf.dispose(out);
-      return { features, probs, classes };
-    },
-    dispose: () => graph.dispose(),
+  return { ...common, extract: extractThrough(tf, e, (x) => graph.execute(x, names)), dispose: () => graph.dispose() };
+}
+
+/** `extract` of a loaded model: its outputs (features, then the optional probabilities) flattened to 2-D and read back. */
+function extractThrough(tf: Tf, e: Extractor, run: (x: TfModule.Tensor) => TfModule.Tensor | TfModule.Tensor[]): FeatureExtractor['extract'] {
+  return (images, start, n, shape) => {
+    const out = tf.tidy(() => {
+      const res = run(toFloat(tf, images, start, n, shape, e.inputRange));
+      const list = Array.isArray(res) ? res : [res];
+      return list.map((t) => flatten2d(tf, t));
+    });
+    const features = out[0].dataSync() as Float32Array;
+    const probs = out[1] ? (out[1].dataSync() as Float32Array) : null;
+    const classes = out[1] ? out[1].shape[1] : 0;
+    tf.dispose(out);
+    return { features, probs, classes };
   };
 }
 

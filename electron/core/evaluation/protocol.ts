@@ -3,6 +3,7 @@
 // folder, checkpoint folder, extractor record) and records the result it reports.
 import type { EvaluationDetail, EvaluationOptions, EvalMetric, Extractor } from '../../common/api-evaluation.ts';
 import type { RunConfig } from '../../common/config.ts';
+import type { WorkerHandle, WorkerSpawner } from '../util/worker-thread.ts';
 import type { ExtractorSpec } from './extractors.ts';
 
 export interface DatasetRef {
@@ -53,11 +54,6 @@ export type EvalWorkerToHost =
   | { type: 'failed'; error: { code: 'invalid_input' | 'not_found' | 'conflict' | 'internal'; message: string } }
   | { type: 'cancelled' };
 
-export interface EvalWorkerHandle {
-  send(message: HostToEvalWorker): void;
-  onMessage(listener: (message: EvalWorkerToHost) => void): void;
-  onExit(listener: (code: number) => void): void;
-  terminate(): Promise<void>;
-}
+export type EvalWorkerHandle = WorkerHandle<HostToEvalWorker, EvalWorkerToHost>;
 
-export type EvalWorkerSpawner = () => EvalWorkerHandle;
+export type EvalWorkerSpawner = WorkerSpawner<HostToEvalWorker, EvalWorkerToHost>;

@@ -15,7 +15,9 @@ import {
   prdFromFeatures,
   slicedWassersteinDistance,
   type Matrix,
+  type Precision,
   type Progress,
+  type RunControl,
 } from '../metrics/index.ts';
 
 export const CONVENTIONS: Record<EvalMetric, string> = {
@@ -141,6 +143,16 @@ export function kidPlan(nReal: number, nFake: number, o: Pick<EvaluationOptions,
   return { subsets: o.kidSubsets, subsetSize: m, note };
 }
 
+/**
+ * KID by `kidPlan` (for the Evaluate page and `gan-studio metrics` alike): one subset with std 0
+ * when a subset covers both sets. `note` belongs in the KID convention. Cooperative: `ctl` cancels.
+ */
+export async function kidScore(real: Matrix, fake: Matrix, o: Pick<EvaluationOptions, 'kidSubsets' | 'kidSubsetSize'>, seed: number, precision?: Precision, ctl: RunControl = {}): Promise<{ score: NonNullable<EvaluationScores['kid']>; note: string }> {
+  const plan = kidPlan(real.rows, fake.rows, o);
+  const k = await kernelInceptionDistanceAsync(real, fake, { seed, subsets: plan.subsets, subsetSize: plan.subsetSize, precision }, ctl);
+  return { score: { mean: k.mean, std: k.subsets === 1 ? 0 : k.std, subsets: k.subsets, subsetSize: k.subsetSize }, note: plan.note };
+}
+
 const f32 = (m: Matrix): Matrix => (m.data instanceof Float32Array ? m : asMatrix(m.rows, m.cols, Float32Array.from(m.data)));
 
 /**
@@ -167,10 +179,9 @@ export async function computeScores(metrics: EvalMetric[], x: ScoreInputs, o: Ev
         scores.fid = fidFromFeaturesDetailed(x.real, x.fake).fid;
         break;
       case 'kid': {
-        const plan = kidPlan(x.real.rows, x.fake.rows, o);
-        const k = await kernelInceptionDistanceAsync(real32, fake32, { seed, subsets: plan.subsets, subsetSize: plan.subsetSize, precision: GRAM_PRECISION }, { signal: ctl.signal, onProgress: progress });
-        scores.kid = { mean: k.mean, std: k.subsets === 1 ? 0 : k.std, subsets: k.subsets, subsetSize: k.subsetSize };
-        convention.kid += plan.note + PRECISION_NOTE;
+        const k = await kidScore(real32, fake32, o, seed, GRAM_PRECISION, { signal: ctl.signal, onProgress: progress });
+        scores.kid = k.score;
+        convention.kid += k.note + PRECISION_NOTE;
         break;
       }
       case 'is': {

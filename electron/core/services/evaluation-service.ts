@@ -30,9 +30,10 @@ import { listCheckpointDirs } from '../trainer/checkpoint.ts';
 import { featureDimOf, inspectUserModel, isPixelExtractorId, pixelExtractors, type ExtractorSpec } from '../evaluation/extractors.ts';
 import { listImageFiles, probeShape } from '../evaluation/images.ts';
 import { jobBackend } from '../evaluation/jobs.ts';
-import type { EvalWorkerHandle, EvalWorkerSpawner, EvalWorkerToHost, EvaluateJob, WorkerJob } from '../evaluation/protocol.ts';
+import type { EvalWorkerSpawner, EvalWorkerToHost, EvaluateJob, HostToEvalWorker, WorkerJob } from '../evaluation/protocol.ts';
 import { metricProblem, protocolDifference, protocolKeyOf, resolveMetrics } from '../evaluation/scoring.ts';
 import { evaluationWorkerSpawner } from '../evaluation/worker-spawner.ts';
+import { WorkerJobs } from '../util/worker-jobs.ts';
 
 export interface EvaluationServiceOptions {
   db: Db;
@@ -44,22 +45,12 @@ export interface EvaluationServiceOptions {
   cancelGraceMs?: number;
 }
 
-interface Job {
-  status: EvaluationJob;
-  /** a small-N evaluation scheduled during training: low priority, outside the `maxConcurrent` quota */
-  duringTraining: boolean;
-  handle: EvalWorkerHandle;
-  cancelRequested: boolean;
-  ended: Promise<void>;
-  outDir: string | null;
-}
-
-const KEEP_FINISHED = 50;
 const rand = () => crypto.randomBytes(3).toString('hex');
 
 export class EvaluationService {
   readonly #o: EvaluationServiceOptions;
-  readonly #jobs = new Map<string, Job>();
+  /** per job, the folder a classifier training writes (removed unless it finishes) */
+  readonly #jobs: WorkerJobs<EvaluationJob, HostToEvalWorker, EvalWorkerToHost, { outDir: string | null }>;
   readonly #spawn: EvalWorkerSpawner;
   /** per run, the highest K-step mark a during-training evaluation was started for */
   readonly #marks = new Map<string, number>();
@@ -70,6 +61,7 @@ export class EvaluationService {
   constructor(options: EvaluationServiceOptions) {
     this.#o = options;
     this.#spawn = options.spawn ?? evaluationWorkerSpawner();
+    this.#jobs = new WorkerJobs({ noun: 'evaluation job', thread: 'the evaluation thread', publish: (job) => options.emit({ type: 'evaluation.job', job: structuredClone(job) }), cancelMessage: { type: 'cancel' }, cancelGraceMs: options.cancelGraceMs });
     this.extractorsDir = path.join(options.home, 'extractors');
   }
 
@@ -220,64 +212,51 @@ export class EvaluationService {
 
   #start(work: WorkerJob, label: string, runId: string | null, outDir: string | null): EvaluationJob {
     const duringTraining = work.kind === 'evaluate' && work.duringTraining;
-    const running = [...this.#jobs.values()].filter((j) => j.status.state === 'running' && !j.duringTraining).length;
+    // a small-N evaluation scheduled during training runs at low priority, outside the `maxConcurrent` quota
+    const running = this.#jobs.running().filter((j) => !j.status.duringTraining).length;
     if (!duringTraining && running >= (this.#o.maxConcurrent ?? 2)) throw new ApiError('conflict', `${running} evaluation jobs are already running; wait for one to finish or cancel it`);
     const jobId = `${work.kind === 'evaluate' ? 'eval' : 'train'}-${Date.now().toString(36)}-${rand()}`;
     const status: EvaluationJob = { jobId, kind: work.kind, state: 'running', phase: 'starting', fraction: 0, label, runId, duringTraining, resultId: null, error: null, startedAt: Date.now(), endedAt: null };
     const handle = this.#spawn();
-    let resolveEnded!: () => void;
-    const job: Job = { status, duringTraining, handle, cancelRequested: false, ended: new Promise<void>((r) => (resolveEnded = r)), outDir };
-    this.#jobs.set(jobId, job);
-    this.#prune();
-    let settled = false;
-    const finish = async (patch: Partial<EvaluationJob>) => {
-      if (settled) return;
-      settled = true;
-      if (patch.state !== 'done' && outDir) await fsp.rm(outDir, { recursive: true, force: true }).catch(() => undefined);
-      Object.assign(job.status, patch, { endedAt: Date.now() }, patch.state === 'done' ? { fraction: 1, phase: 'finished' } : {});
-      this.#emit(job);
-      resolveEnded();
-      void handle.terminate().catch(() => undefined);
-    };
-    handle.onMessage((m: EvalWorkerToHost) => {
-      if (settled) return;
-      switch (m.type) {
-        case 'progress':
-          if (job.cancelRequested) return;
-          Object.assign(job.status, { phase: m.phase, fraction: Math.max(job.status.fraction, Math.min(0.99, m.fraction)) });
-          this.#emit(job);
-          return;
-        case 'evaluated': {
-          if (job.cancelRequested) return void finish({ state: 'cancelled' });
-          try {
-            const id = `eval-${Date.now().toString(36)}-${rand()}`;
-            const detail: EvaluationDetail = { ...m.result, id, createdAt: Date.now(), protocolKey: protocolKeyOf(m.result.protocol) };
-            repo.insertEvaluation(this.#o.db, detail);
-            return void finish({ state: 'done', resultId: id });
-          } catch (err) {
-            return void finish({ state: 'failed', error: { code: 'internal', message: `the evaluation finished but could not be stored: ${(err as Error).message}` } });
+    const job = this.#jobs.add(jobId, status, handle, { outDir }, {
+      beforeEnd: async (_, patch) => {
+        if (patch.state !== 'done' && outDir) await fsp.rm(outDir, { recursive: true, force: true }).catch(() => undefined);
+      },
+      onMessage: (j, m) => {
+        switch (m.type) {
+          case 'progress':
+            if (j.cancelRequested) return;
+            Object.assign(j.status, { phase: m.phase, fraction: Math.max(j.status.fraction, Math.min(0.99, m.fraction)) });
+            this.#jobs.publish(j);
+            return;
+          case 'evaluated': {
+            if (j.cancelRequested) return void j.finish({ state: 'cancelled' });
+            try {
+              const id = `eval-${Date.now().toString(36)}-${rand()}`;
+              const detail: EvaluationDetail = { ...m.result, id, createdAt: Date.now(), protocolKey: protocolKeyOf(m.result.protocol) };
+              repo.insertEvaluation(this.#o.db, detail);
+              return void j.finish({ state: 'done', resultId: id });
+            } catch (err) {
+              return void j.finish({ state: 'failed', error: { code: 'internal', message: `the evaluation finished but could not be stored: ${(err as Error).message}` } });
+            }
           }
+          case 'trained':
+            if (j.cancelRequested) return void j.finish({ state: 'cancelled' });
+            try {
+              repo.insertExtractor(this.#o.db, m.extractor, outDir!);
+              return void j.finish({ state: 'done', resultId: m.extractor.id });
+            } catch (err) {
+              return void j.finish({ state: 'failed', error: { code: 'internal', message: `the classifier was trained but could not be recorded: ${(err as Error).message}` } });
+            }
+          case 'failed':
+            return void j.finish({ state: 'failed', error: m.error });
+          case 'cancelled':
+            return void j.finish({ state: 'cancelled' });
         }
-        case 'trained':
-          if (job.cancelRequested) return void finish({ state: 'cancelled' });
-          try {
-            repo.insertExtractor(this.#o.db, m.extractor, outDir!);
-            return void finish({ state: 'done', resultId: m.extractor.id });
-          } catch (err) {
-            return void finish({ state: 'failed', error: { code: 'internal', message: `the classifier was trained but could not be recorded: ${(err as Error).message}` } });
-          }
-        case 'failed':
-          return void finish({ state: 'failed', error: m.error });
-        case 'cancelled':
-          return void finish({ state: 'cancelled' });
-      }
-    });
-    handle.onExit((code) => {
-      if (job.cancelRequested) void finish({ state: 'cancelled' });
-      else void finish({ state: 'failed', error: { code: 'internal', message: `the evaluation thread stopped unexpectedly (exit code ${code})` } });
+      },
     });
     handle.send({ type: 'start', job: work });
-    this.#emit(job);
+    this.#jobs.publish(job);
     return structuredClone(status);
   }
 
@@ -358,47 +337,21 @@ export class EvaluationService {
     }
   }
 
-  #emit(job: Job): void {
-    this.#o.emit({ type: 'evaluation.job', job: structuredClone(job.status) });
-  }
-
-  #prune(): void {
-    const finished = [...this.#jobs.entries()].filter(([, j]) => j.status.state !== 'running');
-    for (const [id] of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) this.#jobs.delete(id);
-  }
-
-  #job(jobId: string): Job {
-    const job = this.#jobs.get(jobId);
-    if (!job) throw new ApiError('not_found', `evaluation job ${jobId} not found`);
-    return job;
-  }
-
   status(jobId: string): EvaluationJob {
-    return structuredClone(this.#job(jobId).status);
+    return this.#jobs.status(jobId);
   }
 
   jobs(): EvaluationJob[] {
-    return [...this.#jobs.values()].map((j) => structuredClone(j.status)).reverse();
+    return this.#jobs.list();
   }
 
   /** Waits for a job to end (for the CLI and tests). */
   async wait(jobId: string): Promise<EvaluationJob> {
-    const job = this.#job(jobId);
-    await job.ended;
-    return structuredClone(job.status);
+    return this.#jobs.wait(jobId);
   }
 
   async cancel(jobId: string): Promise<EvaluationJob> {
-    const job = this.#job(jobId);
-    if (job.status.state !== 'running') return structuredClone(job.status);
-    job.cancelRequested = true;
-    job.handle.send({ type: 'cancel' });
-    const grace = new Promise<'late'>((r) => setTimeout(() => r('late'), this.#o.cancelGraceMs ?? 10_000).unref());
-    if ((await Promise.race([job.ended.then(() => 'ended' as const), grace])) === 'late') {
-      await job.handle.terminate();
-      await job.ended;
-    }
-    return structuredClone(job.status);
+    return this.#jobs.cancel(jobId);
   }
 
   getEvaluation(id: string): EvaluationDetail {
@@ -421,7 +374,7 @@ export class EvaluationService {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#jobs.values()].filter((j) => j.status.state === 'running').map((j) => this.cancel(j.status.jobId).catch(() => undefined)));
+    await this.#jobs.close();
   }
 }
 

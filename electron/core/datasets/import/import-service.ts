@@ -14,8 +14,9 @@ import { isInside } from '../../transport/safe-path.ts';
 import { datasetRecordOf, readDatasetManifest, type DatasetManifest } from '../cache.ts';
 import { removeImportOutput, sweepStaleImports } from './cleanup.ts';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './limits.ts';
-import type { ImporterHandle, ImporterToHost, ImportSpawner } from './protocol.ts';
+import type { HostToImporter, ImporterToHost, ImportSpawner } from './protocol.ts';
 import { workerThreadSpawner } from './worker-spawner.ts';
+import { WorkerJobs } from '../../util/worker-jobs.ts';
 
 export interface DatasetImportServiceOptions {
   db: Db;
@@ -28,18 +29,6 @@ export interface DatasetImportServiceOptions {
   /** how long a cancelled importer may take to stop before it is terminated */
   cancelGraceMs?: number;
 }
-
-interface Job {
-  status: DatasetImportStatus;
-  dir: string;
-  handle: ImporterHandle;
-  cancelRequested: boolean;
-  ended: Promise<void>;
-  /** phase breakdown: the importer's own, plus thread start-up and messages seen here */
-  timings: Record<string, number>;
-}
-
-const KEEP_FINISHED = 50;
 
 export function slugify(name: string): string {
   return (
@@ -54,12 +43,15 @@ export function slugify(name: string): string {
 
 export class DatasetImportService {
   readonly #o: DatasetImportServiceOptions;
-  readonly #jobs = new Map<string, Job>();
+  /** per job: its folder, and the phase breakdown (the importer's own, plus thread start-up and messages seen here) */
+  readonly #jobs: WorkerJobs<DatasetImportStatus, HostToImporter, ImporterToHost, { dir: string; timings: Record<string, number> }>;
   readonly #spawn: ImportSpawner;
   readonly #limits: ImportLimits;
 
   constructor(options: DatasetImportServiceOptions) {
     this.#o = options;
+    // progress events carry no report; the final one does
+    this.#jobs = new WorkerJobs({ noun: 'import', thread: 'the import thread', publish: (status) => options.emit({ type: 'dataset.import', status: structuredClone(status) }), cancelMessage: { type: 'cancel' }, cancelGraceMs: options.cancelGraceMs });
     this.#spawn = options.spawn ?? workerThreadSpawner();
     this.#limits = { ...DEFAULT_IMPORT_LIMITS, ...options.limits };
   }
@@ -71,7 +63,7 @@ export class DatasetImportService {
 
   start(request: z.output<typeof DatasetImportRequestSchema>): DatasetImportStatus {
     if (!path.isAbsolute(request.path)) throw new ApiError('invalid_input', `path must be absolute, got ${JSON.stringify(request.path)}`, { issues: [{ path: 'path', message: 'must be an absolute path' }] });
-    const running = [...this.#jobs.values()].filter((j) => j.status.state === 'running').length;
+    const running = this.#jobs.running().length;
     if (running >= (this.#o.maxConcurrent ?? 2)) throw new ApiError('conflict', `${running} imports are already running; wait for one to finish or cancel it`);
     const rand = crypto.randomBytes(3).toString('hex');
     const name = request.name ?? (request.sourceLabel ?? path.basename(request.path)).replace(/\.(zip|npy|gz|bin)$/i, '');
@@ -94,56 +86,43 @@ export class DatasetImportService {
       endedAt: null,
     };
     const handle = this.#spawn();
-    let resolveEnded!: () => void;
     const t0 = performance.now();
-    const job: Job = { status, dir, handle, cancelRequested: false, ended: new Promise<void>((r) => (resolveEnded = r)), timings: { messages: 0 } };
-    this.#jobs.set(importId, job);
-    this.#prune();
-
-    let settled = false;
-    const finish = async (patch: Partial<DatasetImportStatus>) => {
-      if (settled) return;
-      settled = true;
-      if (patch.state !== 'done') await removeImportOutput(dir).catch(() => undefined);
-      Object.assign(job.status, { ...patch, currentFile: null, endedAt: Date.now() }, patch.state === 'done' ? { fraction: 1, phase: 'finished' } : {});
-      this.#emit(job);
-      resolveEnded();
-      void handle.terminate().catch(() => undefined);
-    };
-    handle.onMessage((m: ImporterToHost) => {
-      if (settled) return;
-      // from the start to the thread's first word: loading the worker (and tsx in development)
-      job.timings.threadStart ??= performance.now() - t0;
-      job.timings.messages++;
-      switch (m.type) {
-        case 'progress':
-          Object.assign(job.status, m.progress);
-          this.#emit(job);
-          return;
-        case 'done':
-          Object.assign(job.timings, m.timings ?? {});
-          job.timings.doneReceived = performance.now() - t0;
-          if (job.cancelRequested) return void finish({ state: 'cancelled' });
-          try {
-            this.#record(m.manifest, dir);
-          } catch (err) {
-            return void finish({ state: 'failed', error: { code: 'internal', message: `the dataset was imported but could not be recorded: ${(err as Error).message}` } });
+    const job = this.#jobs.add(importId, status, handle, { dir, timings: { messages: 0 } }, {
+      beforeEnd: async (j, patch) => {
+        if (patch.state !== 'done') await removeImportOutput(dir).catch(() => undefined);
+        j.status.currentFile = null;
+      },
+      onMessage: (j, m) => {
+        const timings = j.data.timings;
+        // from the start to the thread's first word: loading the worker (and tsx in development)
+        timings.threadStart ??= performance.now() - t0;
+        timings.messages++;
+        switch (m.type) {
+          case 'progress':
+            Object.assign(j.status, m.progress);
+            this.#jobs.publish(j);
+            return;
+          case 'done':
+            Object.assign(timings, m.timings ?? {});
+            timings.doneReceived = performance.now() - t0;
+            if (j.cancelRequested) return void j.finish({ state: 'cancelled' });
+            try {
+              this.#record(m.manifest, dir);
+            } catch (err) {
+              return void j.finish({ state: 'failed', error: { code: 'internal', message: `the dataset was imported but could not be recorded: ${(err as Error).message}` } });
+            }
+            return void j.finish({ state: 'done', datasetId: m.manifest.id, report: m.report });
+          case 'failed': {
+            const rejected = (m.error.details?.rejected as DatasetImportReport['rejected'] | undefined) ?? [];
+            return void j.finish({ state: 'failed', error: { code: m.error.code, message: m.error.message, details: { rejected: rejected.slice(0, 1000), rejectedCount: m.error.details?.rejectedCount ?? rejected.length } } });
           }
-          return void finish({ state: 'done', datasetId: m.manifest.id, report: m.report });
-        case 'failed': {
-          const rejected = (m.error.details?.rejected as DatasetImportReport['rejected'] | undefined) ?? [];
-          return void finish({ state: 'failed', error: { code: m.error.code, message: m.error.message, details: { rejected: rejected.slice(0, 1000), rejectedCount: m.error.details?.rejectedCount ?? rejected.length } } });
+          case 'cancelled':
+            return void j.finish({ state: 'cancelled' });
         }
-        case 'cancelled':
-          return void finish({ state: 'cancelled' });
-      }
-    });
-    handle.onExit((code) => {
-      if (job.cancelRequested) void finish({ state: 'cancelled' });
-      else void finish({ state: 'failed', error: { code: 'internal', message: `the import thread stopped unexpectedly (exit code ${code})` } });
+      },
     });
     handle.send({ type: 'start', job: { request, datasetId, dir }, limits: this.#limits });
-    this.#emit(job);
+    this.#jobs.publish(job);
     return structuredClone(status);
   }
 
@@ -151,53 +130,26 @@ export class DatasetImportService {
     upsertDataset(this.#o.db, datasetRecordOf(manifest, dir));
   }
 
-  #emit(job: Job): void {
-    // progress events carry no report; the final one does
-    this.#o.emit({ type: 'dataset.import', status: structuredClone(job.status) });
-  }
-
-  #prune(): void {
-    const finished = [...this.#jobs.entries()].filter(([, j]) => j.status.state !== 'running');
-    for (const [id] of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) this.#jobs.delete(id);
-  }
-
-  #job(importId: string): Job {
-    const job = this.#jobs.get(importId);
-    if (!job) throw new ApiError('not_found', `import ${importId} not found`);
-    return job;
-  }
-
   status(importId: string): DatasetImportStatus {
-    return structuredClone(this.#job(importId).status);
+    return this.#jobs.status(importId);
   }
 
   /** Where an import's time went (ms per phase); empty until it is done. For benchmarks and diagnosis. */
   timings(importId: string): Record<string, number> {
-    return { ...this.#job(importId).timings };
+    return { ...this.#jobs.get(importId).data.timings };
   }
 
   list(): DatasetImportStatus[] {
-    return [...this.#jobs.values()].map((j) => structuredClone(j.status)).reverse();
+    return this.#jobs.list();
   }
 
   /** Waits for an import to end (for the CLI and tests). */
   async wait(importId: string): Promise<DatasetImportStatus> {
-    const job = this.#job(importId);
-    await job.ended;
-    return structuredClone(job.status);
+    return this.#jobs.wait(importId);
   }
 
   async cancel(importId: string): Promise<DatasetImportStatus> {
-    const job = this.#job(importId);
-    if (job.status.state !== 'running') return structuredClone(job.status);
-    job.cancelRequested = true;
-    job.handle.send({ type: 'cancel' });
-    const grace = new Promise<'late'>((r) => setTimeout(() => r('late'), this.#o.cancelGraceMs ?? 10_000).unref());
-    if ((await Promise.race([job.ended.then(() => 'ended' as const), grace])) === 'late') {
-      await job.handle.terminate();
-      await job.ended;
-    }
-    return structuredClone(job.status);
+    return this.#jobs.cancel(importId);
   }
 
   /** Deletes an imported dataset: its row (refused while runs use it), then its cache folder. */
@@ -226,6 +178,6 @@ export class DatasetImportService {
 
   /** Cancels every running import (the studio is closing). */
   async close(): Promise<void> {
-    await Promise.all([...this.#jobs.values()].filter((j) => j.status.state === 'running').map((j) => this.cancel(j.status.importId)));
+    await this.#jobs.close();
   }
 }

@@ -4,6 +4,7 @@ import type { DatasetImportReport } from '../../../common/api.ts';
 import type { DatasetManifest } from '../cache.ts';
 import type { ImportLimits } from './limits.ts';
 import type { ImportJob, ImportProgress } from './pipeline.ts';
+import type { WorkerHandle, WorkerSpawner } from '../../util/worker-thread.ts';
 
 export type HostToImporter = { type: 'start'; job: ImportJob; limits: ImportLimits } | { type: 'cancel' };
 
@@ -14,12 +15,6 @@ export type ImporterToHost =
   | { type: 'cancelled' };
 
 /** One running importer, wherever it runs (a worker thread here; the Electron shell may inject another). */
-export interface ImporterHandle {
-  send(message: HostToImporter): void;
-  onMessage(listener: (message: ImporterToHost) => void): void;
-  /** called once, after the importer is gone, with its exit code */
-  onExit(listener: (code: number) => void): void;
-  terminate(): Promise<void>;
-}
+export type ImporterHandle = WorkerHandle<HostToImporter, ImporterToHost>;
 
-export type ImportSpawner = () => ImporterHandle;
+export type ImportSpawner = WorkerSpawner<HostToImporter, ImporterToHost>;
