@@ -7,29 +7,23 @@
 // table; a cancelled evaluation stores nothing.
 // Needs a built renderer (npm run build:renderer, or GAN_STUDIO_RENDERER_DIST) and /usr/bin/chromium.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { CHROMIUM, CLI, ROOT, StudioServer, TempDirs, launchBrowser, loadedWidth, shot, testid, until } from './helpers.ts';
+import type { Page } from 'playwright-core';
+import { E2eStudio, ROOT, assertE2ePrerequisites, loadedWidth, openRunPage, openStudio, shot, testid, trainWithCli, trainedRun, until } from './helpers.ts';
 
 const STEPS = 100;
 const CHECKPOINT_EVERY = 50;
 /** > d = 64 (the LeNet feature layer): FID needs a full-rank covariance */
 const N = 128;
 
-const server = new StudioServer();
-const temp = new TempDirs();
-let context: BrowserContext | null = null;
+const studio = new E2eStudio();
 let page: Page;
-let launchUrl = '';
 let runId = '';
-let cspViolations: string[] = [];
-let pageErrors: string[] = [];
 
 /** Trains a small DCGAN into `home` with a checkpoint every 50 steps and returns its id. */
-function seedRun(home: string): string {
+async function seedRun(home: string): Promise<string> {
   const config = path.join(home, 'small.json');
   writeFileSync(
     config,
@@ -38,15 +32,7 @@ function seedRun(home: string): string {
       schedule: { scalarEvery: 10, checkpointEvery: CHECKPOINT_EVERY, sampleEverySeconds: 5 },
     }),
   );
-  const args = [CLI, 'train', '--dataset', 'builtin:mnist', '--family', 'dcgan', '--steps', String(STEPS), '--batch', '16', '--backend', 'wasm', '--seed', '3', '--name', 'eval-e2e', '--config', config, '--home', home, '--json'];
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
-  const done = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { type: string; runId?: string; status?: string })
-    .find((l) => l.type === 'done');
-  assert.equal(done?.status, 'completed', `${r.stdout}\n${r.stderr}`);
-  return done!.runId!;
+  return trainedRun(trainWithCli(home, ['--dataset', 'builtin:mnist', '--family', 'dcgan', '--steps', String(STEPS), '--batch', '16', '--backend', 'wasm', '--seed', '3', '--name', 'eval-e2e', '--config', config]));
 }
 
 const rows = () => page.locator(testid('eval-row'));
@@ -54,26 +40,17 @@ const rowSteps = async () => (await rows().evaluateAll((els) => els.map((e) => N
 
 describe('evaluation in the studio', { timeout: 180_000 }, () => {
   before(async () => {
-    const dist = process.env.GAN_STUDIO_RENDERER_DIST ?? 'dist/renderer';
-    assert.ok(existsSync(path.resolve(ROOT, dist, 'index.html')), `build the renderer first (${dist}/index.html is missing)`);
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    const home = temp.make('gan-e2e-eval-home-');
-    runId = seedRun(home);
-    launchUrl = await server.start(home);
-    ({ context, page, cspViolations, pageErrors } = await launchBrowser(temp.make('gan-e2e-eval-chromium-')));
+    assertE2ePrerequisites();
+    const home = studio.temp.make('gan-e2e-eval-home-');
+    runId = await seedRun(home);
+    page = await studio.start(home, 'gan-e2e-eval-chromium-');
   });
 
-  after(async () => {
-    await context?.close().catch(() => {});
-    await server.stop();
-    temp.removeAll();
-  });
+  after(() => studio.close());
 
   it('opens the Evaluate page from the run with the run and its checkpoints', async () => {
-    await page.goto(launchUrl);
-    await page.locator(testid('connection') + '[data-state="open"]').waitFor();
-    await page.evaluate((id) => ((globalThis as unknown as { location: { hash: string } }).location.hash = `#/runs/${encodeURIComponent(id)}`), runId);
-    await page.locator(`${testid('run-page')}[data-run-id="${runId}"] ${testid('run-name')}`).waitFor();
+    await openStudio(page, studio.url);
+    await openRunPage(page, runId);
     await page.click(testid('run-evaluate'));
     await page.locator(testid('evaluate-page')).waitFor();
     assert.equal(new URL(page.url()).hash, `#/evaluate?run=${encodeURIComponent(runId)}`);
@@ -258,7 +235,7 @@ describe('evaluation in the studio', { timeout: 180_000 }, () => {
     await page.reload();
     await page.locator(testid('evaluate-page')).waitFor();
     await until('the stored results', () => rows().count(), (n) => n === before);
-    assert.deepEqual(cspViolations, []);
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(studio.cspViolations, []);
+    assert.deepEqual(studio.pageErrors, []);
   });
 });

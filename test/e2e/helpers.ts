@@ -1,8 +1,9 @@
 // Shared by the end-to-end tests: the real CLI serving the built renderer in browser mode
 // (`gan-studio serve --json` prints its URL), headless Chromium with CSP and page-error capture,
 // and small polling helpers. Needs `npm run build:renderer` first and /usr/bin/chromium.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,6 +16,56 @@ export const ARTIFACTS = path.join(ROOT, 'test-artifacts/e2e');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export const testid = (id: string) => `[data-testid="${id}"]`;
+
+/** Fails the suite early, saying what to do, when the renderer the server serves is not built or Chromium is missing. */
+export function assertE2ePrerequisites(): void {
+  const dist = process.env.GAN_STUDIO_RENDERER_DIST ?? 'dist/renderer';
+  assert.ok(existsSync(path.resolve(ROOT, dist, 'index.html')), `build the renderer first (${dist}/index.html is missing): npm run build:renderer`);
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+}
+
+export type TrainLine = { type: string; runId?: string; status?: string; kind?: string };
+
+export interface CliTraining {
+  /** once the run has its id (its home and database exist), or the process ended */
+  started: Promise<void>;
+  /** its JSON lines, the `done` line (if any), stdout and stderr */
+  ended: Promise<{ lines: TrainLine[]; done: TrainLine | undefined; stdout: string; stderr: string }>;
+}
+
+/** `gan-studio train FLAGS --home HOME --json` as a child process, killed after `timeoutMs`. */
+export function trainWithCli(home: string, flags: string[], timeoutMs = 90_000): CliTraining {
+  let onStarted = () => {};
+  const started = new Promise<void>((resolve) => (onStarted = resolve));
+  const ended = new Promise<Awaited<CliTraining['ended']>>((resolve) => {
+    const child = spawn(process.execPath, [CLI, 'train', ...flags, '--home', home, '--json'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes('"type":"started"')) onStarted();
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      onStarted();
+      const lines = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as TrainLine);
+      resolve({ lines, done: lines.find((l) => l.type === 'done'), stdout, stderr });
+    });
+  });
+  return { started, ended };
+}
+
+/** The id of the run a CLI training made, once it ended with `status`; else fails with its output. */
+export async function trainedRun(training: CliTraining, status = 'completed'): Promise<string> {
+  const r = await training.ended;
+  assert.equal(r.done?.status, status, `the training did not end ${status}\n${r.stdout}\n${r.stderr}`);
+  return r.done!.runId!;
+}
 
 /** Temporary folders, removed together by `removeTempDirs`. */
 export class TempDirs {
@@ -109,6 +160,55 @@ export async function launchBrowser(profileDir: string, options: { acceptDownloa
   });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   return { context, page, cspViolations, pageErrors };
+}
+
+/**
+ * One suite's studio: `gan-studio serve` on a home and a fresh headless Chromium; `close` ends
+ * both and removes the suite's temporary folders (`temp`).
+ */
+export class E2eStudio {
+  readonly temp = new TempDirs();
+  readonly #server = new StudioServer();
+  #browser: Browser | null = null;
+  #url = '';
+
+  /** Serves `home`, launches the browser (its profile in a temp folder named by `profilePrefix`) and returns its page. */
+  async start(home: string, profilePrefix: string, options: { acceptDownloads?: boolean } = {}): Promise<Page> {
+    this.#url = await this.#server.start(home);
+    this.#browser = await launchBrowser(this.temp.make(profilePrefix), options);
+    return this.#browser.page;
+  }
+
+  /** the launch URL with its one-time token */
+  get url(): string {
+    return this.#url;
+  }
+
+  get cspViolations(): string[] {
+    return this.#browser?.cspViolations ?? [];
+  }
+
+  get pageErrors(): string[] {
+    return this.#browser?.pageErrors ?? [];
+  }
+
+  async close(): Promise<void> {
+    await this.#browser?.context.close().catch(() => {});
+    await this.#server.stop();
+    this.temp.removeAll();
+  }
+}
+
+/** Loads the studio and waits for its live connection to the core. */
+export async function openStudio(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.locator(testid('connection') + '[data-state="open"]').waitFor();
+}
+
+/** Goes to a run's page and waits until it shows that run. */
+export async function openRunPage(page: Page, runId: string): Promise<void> {
+  await page.evaluate((id) => ((globalThis as unknown as { location: { hash: string } }).location.hash = `#/runs/${encodeURIComponent(id)}`), runId);
+  await page.locator(`${testid('run-page')}[data-run-id="${runId}"] ${testid('run-name')}`).waitFor();
 }
 
 /**

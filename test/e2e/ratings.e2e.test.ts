@@ -6,55 +6,20 @@
 // requested ones, and the refusals (no real images; fewer than two sources).
 // Needs the renderer built (npm run build:renderer, or GAN_STUDIO_RENDERER_DIST) and /usr/bin/chromium.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { CHROMIUM, CLI, ROOT, StudioServer, TempDirs, launchBrowser, shot, testid, until } from './helpers.ts';
+import type { Page } from 'playwright-core';
+import { E2eStudio, assertE2ePrerequisites, openStudio, shot, testid, trainWithCli, trainedRun, until } from './helpers.ts';
 
 /** one frame at 60 Hz: the bound on |measured − requested| exposure */
 const FRAME_MS = 1000 / 60;
 
-const server = new StudioServer();
-const temp = new TempDirs();
-let context: BrowserContext | null = null;
+const studio = new E2eStudio();
 let page: Page;
-let launchUrl = '';
 let runA = '';
 let runB = '';
-let cspViolations: string[] = [];
-let pageErrors: string[] = [];
 
-/** Trains a short run into `home` with the CLI: `started` once it has its id (the home exists), `done` with the id. */
-function train(home: string, name: string, seed: number, lr: number): { started: Promise<void>; done: Promise<string> } {
-  const args = [CLI, 'train', '--dataset', 'builtin:mnist', '--family', 'dcgan', '--steps', '20', '--batch', '8', '--lr-g', String(lr), '--backend', 'wasm', '--seed', String(seed), '--name', name, '--home', home, '--json'];
-  let onStarted = () => {};
-  const started = new Promise<void>((resolve) => (onStarted = resolve));
-  const done = new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('"type":"started"')) onStarted();
-    });
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      const done = out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { type: string; runId?: string; status?: string })
-        .find((l) => l.type === 'done');
-      onStarted();
-      if (done?.status === 'completed' && done.runId) resolve(done.runId);
-      else reject(new Error(`training ${name} did not complete\n${out}\n${err}`));
-    });
-  });
-  return { started, done };
-}
+/** A short run trained into `home` with the CLI. */
+const train = (home: string, name: string, seed: number, lr: number) => trainWithCli(home, ['--dataset', 'builtin:mnist', '--family', 'dcgan', '--steps', '20', '--batch', '8', '--lr-g', String(lr), '--backend', 'wasm', '--seed', String(seed), '--name', name]);
 
 type ScreenState = { phase: string | null; id: string | null; ready: string | null; timed: string | null; requested: string | null; measured: string | null; repeats: string | null };
 const screenState = (): Promise<ScreenState> =>
@@ -147,26 +112,18 @@ async function leaveDone(): Promise<void> {
 
 describe('human rating sessions in the browser', { timeout: 180_000 }, () => {
   before(async () => {
-    const dist = process.env.GAN_STUDIO_RENDERER_DIST ?? path.join(ROOT, 'dist/renderer');
-    assert.ok(existsSync(path.join(path.resolve(ROOT, dist), 'index.html')), 'run `npm run build:renderer` first');
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    const home = temp.make('gan-e2e-ratings-home-');
+    assertE2ePrerequisites();
+    const home = studio.temp.make('gan-e2e-ratings-home-');
     // side by side; the second starts once the first has made the home and its database
     const a = train(home, 'run-a', 3, 0.0002);
     await a.started;
     const b = train(home, 'run-b', 4, 0.002);
-    [runA, runB] = await Promise.all([a.done, b.done]);
-    launchUrl = await server.start(home);
-    ({ context, page, cspViolations, pageErrors } = await launchBrowser(temp.make('gan-e2e-ratings-chromium-')));
-    await page.goto(launchUrl);
-    await page.locator(testid('connection') + '[data-state="open"]').waitFor();
+    [runA, runB] = await Promise.all([trainedRun(a), trainedRun(b)]);
+    page = await studio.start(home, 'gan-e2e-ratings-chromium-');
+    await openStudio(page, studio.url);
   });
 
-  after(async () => {
-    await context?.close().catch(() => {});
-    await server.stop();
-    temp.removeAll();
-  });
+  after(() => studio.close());
 
   it('refuses a real-or-fake session without real images and a preference session with one source, saying why', async () => {
     await newSession('real_fake', 8, 'Ann');
@@ -342,7 +299,7 @@ describe('human rating sessions in the browser', { timeout: 180_000 }, () => {
   });
 
   it('saw no CSP violation and no page error', () => {
-    assert.deepEqual(cspViolations, []);
-    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(studio.cspViolations, []);
+    assert.deepEqual(studio.pageErrors, []);
   });
 });

@@ -5,25 +5,17 @@
 // Backend: on this machine class (2 cores, no GPU) a 28×28 DCGAN at batch 16 runs ~2.7 steps/s on
 // wasm while cpu needed over two minutes for its first step, so the run below forces wasm.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { CHROMIUM, ROOT, StudioServer, TempDirs, launchBrowser, loadedWidth as imageWidth, shot as screenshot, testid, until } from './helpers.ts';
+import type { Page } from 'playwright-core';
+import { E2eStudio, assertE2ePrerequisites, loadedWidth as imageWidth, shot as screenshot, testid, until } from './helpers.ts';
 
 const STEPS = 200;
 const BATCH = 16;
 
-const server = new StudioServer();
-const temp = new TempDirs();
-let context: BrowserContext | null = null;
+const studio = new E2eStudio();
 let page: Page;
-let launchUrl = '';
 let origin = '';
 let runId = '';
-/** CSP violations seen in any page load: console reports plus `securitypolicyviolation` events */
-let cspViolations: string[] = [];
-let pageErrors: string[] = [];
 
 const shot = (name: string) => screenshot(page, name);
 const numberAttr = async (selector: string, name: string): Promise<number> => Number(await page.getAttribute(selector, name));
@@ -34,19 +26,12 @@ const loadedWidth = (selector: string) => imageWidth(page, selector);
 
 describe('GAN Studio in the browser', { timeout: 240_000 }, () => {
   before(async () => {
-    assert.ok(existsSync(path.join(ROOT, 'dist/renderer/index.html')), 'run `npm run build:renderer` first');
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
-    launchUrl = await server.start(temp.make('gan-e2e-home-'));
-    origin = new URL(launchUrl).origin;
-    const browser = await launchBrowser(temp.make('gan-e2e-chromium-'));
-    ({ context, page, cspViolations, pageErrors } = browser);
+    assertE2ePrerequisites();
+    page = await studio.start(studio.temp.make('gan-e2e-home-'), 'gan-e2e-chromium-');
+    origin = new URL(studio.url).origin;
   });
 
-  after(async () => {
-    await context?.close().catch(() => {});
-    await server.stop();
-    temp.removeAll();
-  });
+  after(() => studio.close());
 
   it('refuses a page request without the token', async () => {
     const res = await fetch(`${origin}/`);
@@ -56,7 +41,7 @@ describe('GAN Studio in the browser', { timeout: 240_000 }, () => {
   });
 
   it('opens on the Datasets page with MNIST, its preview and 10 class bars', async () => {
-    await page.goto(launchUrl);
+    await page.goto(studio.url);
     const row = page.locator(testid('dataset-row'), { hasText: 'MNIST digits' });
     await row.waitFor();
     await row.click();
@@ -166,7 +151,8 @@ describe('GAN Studio in the browser', { timeout: 240_000 }, () => {
   });
 
   it('saw no CSP violation and no page error', () => {
-    assert.deepEqual(cspViolations, []);
-    assert.deepEqual(pageErrors, []);
+    // CSP violations seen in any page load: console reports plus `securitypolicyviolation` events
+    assert.deepEqual(studio.cspViolations, []);
+    assert.deepEqual(studio.pageErrors, []);
   });
 });

@@ -2,17 +2,7 @@
 // (nothing is fetched or injected) and which works the same in Electron and the browser.
 
 export function downloadJson(filename: string, data: unknown): void {
-  const blob = new Blob([`${JSON.stringify(data, null, 2)}\n`], { type: 'application/json' });
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  a.rel = 'noopener';
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // the click has started the download; the URL is not needed after this task
-  setTimeout(() => URL.revokeObjectURL(url), 0);
+  downloadText(filename, `${JSON.stringify(data, null, 2)}\n`, 'application/json');
 }
 
 /** Saves text the core prepared (e.g. a CSV export) under its own name and type. */
@@ -25,6 +15,7 @@ export function downloadText(filename: string, text: string, mimeType = 'text/pl
   document.body.append(a);
   a.click();
   a.remove();
+  // the click has started the download; the URL is not needed after this task
   setTimeout(() => URL.revokeObjectURL(url), 0);
 }
 
