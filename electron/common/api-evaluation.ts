@@ -114,7 +114,7 @@ export type EvaluationOptions = z.infer<typeof EvaluationOptionsSchema>;
 
 export const EvaluationSourceSchema = z.discriminatedUnion('kind', [
   /** N samples from a run's checkpoint (EMA weights when the run keeps them) against the dataset's held-out split */
-  z.object({ kind: z.literal('run'), runId: Id, checkpoint: z.union([z.literal('latest'), z.number().int().min(0)]).default('latest') }).strict(),
+  z.object({ kind: z.literal('run'), runId: Id, checkpoint: z.union([z.literal('latest'), z.literal('best'), z.number().int().min(0)]).default('latest') }).strict(),
   /** two folders of images on the machine that runs the core (absolute paths) */
   z.object({ kind: z.literal('folders'), realDir: z.string().min(1).max(4096), fakeDir: z.string().min(1).max(4096) }).strict(),
 ]);

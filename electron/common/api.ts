@@ -68,10 +68,17 @@ export const RunSummarySchema = z.object({
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
 export const CheckpointSchema = z.object({ step: z.number().int(), createdAt: z.number(), bytes: z.number().int(), kind: z.enum(['periodic', 'final', 'stop']) });
+/** The checkpoint that scored best in the run's during-training evaluations (lower FID, else KID mean), kept apart from keep-last-K pruning (issue 3) */
+export const BestCheckpointSchema = z.object({ step: z.number().int(), metric: z.enum(['fid', 'kid']), score: z.number(), evaluationId: z.string(), protocolKey: z.string(), createdAt: z.number() });
+export type BestCheckpoint = z.infer<typeof BestCheckpointSchema>;
 export const RunDetailSchema = RunSummarySchema.extend({
   config: RunConfigSchema,
   checkpoints: z.array(CheckpointSchema),
   sampleSteps: z.array(z.number().int()),
+  /** the diagnostics thresholds and actions in force (a DiagnosticsConfig, electron/common/diagnostics-config.ts; issue 7); absent for runs from before them */
+  diagnostics: z.record(z.string(), z.unknown()).optional(),
+  /** absent until a during-training evaluation has made one of the run's checkpoints its best */
+  bestCheckpoint: BestCheckpointSchema.optional(),
 });
 export type RunDetail = z.infer<typeof RunDetailSchema>;
 

@@ -10,7 +10,7 @@ import { migrate, checkMigrationList, getSchemaVersion, LATEST_SCHEMA_VERSION, M
 import type { Migration } from '../../electron/core/db/migrate.ts';
 import { updateToSchemaVersion1 } from '../../electron/core/db/migrations/0001-initial.ts';
 import { upsertDataset, listDatasets } from '../../electron/core/db/datasets-repo.ts';
-import { insertRun, insertScalars, getRunSummary } from '../../electron/core/db/runs-repo.ts';
+import { insertRun, insertScalars, getRunSummary, getRunDetail, setBestCheckpoint, deleteRun } from '../../electron/core/db/runs-repo.ts';
 import { resolveRunConfig } from '../../electron/common/config.ts';
 import { ApiError } from '../../electron/common/errors.ts';
 
@@ -19,7 +19,7 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 let counter = 0;
 const tmpFile = () => path.join(tmp, `studio-${++counter}.db`);
 
-const EXPECTED_TABLES = ['alerts', 'checkpoints', 'datasets', 'evaluations', 'events', 'extractors', 'rating_answers', 'rating_items', 'rating_raters', 'rating_sessions', 'run_diagnostics', 'runs', 'samples', 'scalars'];
+const EXPECTED_TABLES = ['alerts', 'best_checkpoints', 'checkpoints', 'datasets', 'evaluations', 'events', 'extractors', 'rating_answers', 'rating_items', 'rating_raters', 'rating_sessions', 'run_diagnostics', 'runs', 'samples', 'scalars'];
 
 function tables(db: Db): string[] {
   return db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
@@ -81,7 +81,7 @@ describe('0001-initial on :memory:', () => {
   test('updateToSchemaVersion1 runs on its own (a test per migration)', () => {
     const db = new Database(':memory:');
     updateToSchemaVersion1(db);
-    assert.deepEqual(tables(db), EXPECTED_TABLES.filter((t) => t !== 'alerts' && t !== 'run_diagnostics' && t !== 'evaluations' && t !== 'extractors' && !t.startsWith('rating_')));
+    assert.deepEqual(tables(db), EXPECTED_TABLES.filter((t) => t !== 'alerts' && t !== 'run_diagnostics' && t !== 'evaluations' && t !== 'extractors' && !t.startsWith('rating_') && t !== 'best_checkpoints'));
     db.close();
   });
 
@@ -301,6 +301,32 @@ describe('0002-dataset-layout', () => {
     const row = db.prepare("SELECT layout, description, count_b FROM datasets WHERE id = 'old'").get();
     assert.deepEqual({ ...(row as object) }, { layout: 'images', description: '', count_b: 0 });
     assert.throws(() => db.prepare("UPDATE datasets SET layout = 'video' WHERE id = 'old'").run(), /CHECK constraint failed/);
+    db.close();
+  });
+});
+
+describe('0006-best-checkpoint', () => {
+  test('a version-5 database with runs gains best_checkpoints: one row per run, checked, STRICT, gone with its run', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(db, MIGRATIONS.slice(0, 5));
+    // written as a version-5 app did (today's insertRun reads the new table back)
+    db.prepare("INSERT INTO datasets (id, name, kind, dir, count, width, height, channels, class_names, class_counts, content_hash, created_at) VALUES ('mnist', 'MNIST', 'builtin', 'd', 10, 28, 28, 1, NULL, NULL, 'h', 0)").run();
+    db.prepare("INSERT INTO runs (id, name, family, dataset_id, config, status, total_steps, created_at, run_dir) VALUES ('r_old', 'old', 'dcgan', 'mnist', ?, 'completed', 100, 0, '/runs/r_old')").run(JSON.stringify(resolveRunConfig({ family: 'dcgan', dataset: 'mnist' }, () => 7)));
+    assert.deepEqual(migrate(db, MIGRATIONS.slice(0, 6)), { from: 5, to: 6 });
+    assert.equal(getRunDetail(db, 'r_old')!.bestCheckpoint, undefined, 'no best until an evaluation makes one');
+    const row = { runId: 'r_old', step: 20, metric: 'fid' as const, score: 31.5, evaluationId: 'eval-1', protocolKey: 'k', sha256: 's', bytes: 10 };
+    setBestCheckpoint(db, { ...row, createdAt: 5 });
+    setBestCheckpoint(db, { ...row, step: 40, score: 29, createdAt: 6 });
+    assert.deepEqual(getRunDetail(db, 'r_old')!.bestCheckpoint, { step: 40, metric: 'fid', score: 29, evaluationId: 'eval-1', protocolKey: 'k', createdAt: 6 });
+    assert.equal(db.prepare('SELECT COUNT(*) FROM best_checkpoints').pluck().get(), 1, 'replaced, not added');
+    const insert = db.prepare("INSERT INTO best_checkpoints (run_id, step, metric, score, evaluation_id, protocol_key, sha256, bytes, created_at) VALUES ('r_old', 1, ?, ?, 'e', 'k', 's', 0, 0)");
+    assert.throws(() => insert.run('is', 1), /CHECK constraint failed/);
+    assert.throws(() => insert.run('fid', 'low'), /cannot store TEXT value in REAL column/);
+    assert.throws(() => setBestCheckpoint(db, { ...row, runId: 'nope' }), assertApiError('not_found', /run nope not found/));
+    assert.throws(() => setBestCheckpoint(db, { ...row, score: Number.NaN }), assertApiError('invalid_input', /finite/));
+    assert.ok(deleteRun(db, 'r_old'));
+    assert.equal(db.prepare('SELECT COUNT(*) FROM best_checkpoints').pluck().get(), 0);
     db.close();
   });
 });

@@ -8,13 +8,16 @@ import { EXIT, followEvaluationJob, intFlag, parseFlags, reportFailure, unfinish
 
 export const EVALUATE_HELP = `gan-studio evaluate — score a generator with a recorded protocol
 
-Usage: gan-studio evaluate --run RUN_ID [--checkpoint latest|STEP] [--n N] [--extractor ID] [options] --json
+Usage: gan-studio evaluate --run RUN_ID [--checkpoint latest|best|STEP] [--n N] [--extractor ID] [options] --json
        gan-studio evaluate --real DIR --fake DIR [--extractor ID] [options] --json
 
   --run RUN_ID              generate N samples from the run's checkpoint (EMA weights when kept) and
                             score them against its dataset's held-out split (the training split when
                             the dataset has none; the split is recorded)
-  --checkpoint latest|STEP  which checkpoint (default latest)
+  --checkpoint latest|best|STEP
+                            which checkpoint (default latest); best: the one that scored best in the
+                            run's evaluations during training (config "evaluation"), kept apart from
+                            the last few (refused, exit 2, when the run has none yet)
   --real DIR, --fake DIR    two folders of images instead (decoded with sharp, resized to the extractor)
   --n N                     generated samples; real samples are capped at N (default 1000)
   --extractor ID            feature extractor (gan-studio extractor list); default: the newest classifier
@@ -69,7 +72,7 @@ export async function evaluateCommand(args: string[]): Promise<number> {
     if (str('run')) {
       if (str('real') || str('fake')) throw new ApiError('invalid_input', '--run cannot be combined with --real/--fake');
       const cp = str('checkpoint') ?? 'latest';
-      source = { kind: 'run', runId: str('run')!, checkpoint: cp === 'latest' ? 'latest' : intFlag('--checkpoint', cp, 0)! };
+      source = { kind: 'run', runId: str('run')!, checkpoint: cp === 'latest' || cp === 'best' ? cp : intFlag('--checkpoint', cp, 0)! };
     } else if (str('real') && str('fake')) {
       source = { kind: 'folders', realDir: path.resolve(str('real')!), fakeDir: path.resolve(str('fake')!) };
     } else throw new ApiError('invalid_input', 'give --run RUN_ID, or --real DIR and --fake DIR');

@@ -8,6 +8,7 @@ import { updateToSchemaVersion2 } from './migrations/0002-dataset-layout.ts';
 import { updateToSchemaVersion3 } from './migrations/0003-alerts.ts';
 import { updateToSchemaVersion4 } from './migrations/0004-evaluation.ts';
 import { updateToSchemaVersion5 } from './migrations/0005-ratings.ts';
+import { updateToSchemaVersion6 } from './migrations/0006-best-checkpoint.ts';
 
 export interface Migration {
   version: number;
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'alerts', up: updateToSchemaVersion3 },
   { version: 4, name: 'evaluation', up: updateToSchemaVersion4 },
   { version: 5, name: 'ratings', up: updateToSchemaVersion5 },
+  { version: 6, name: 'best-checkpoint', up: updateToSchemaVersion6 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

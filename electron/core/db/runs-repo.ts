@@ -2,7 +2,7 @@
 // Functions take the db first (STYLE 9); write functions take a writable `Db`, read functions any
 // handle. Inputs are validated on write; rows read back are trusted (only these functions write).
 import { BackendReportSchema, RUN_STATUSES, ACTIVE_STATUSES } from '../../common/api.ts';
-import type { BackendReport, RunDetail, RunStatus, RunSummary, Series } from '../../common/api.ts';
+import type { BackendReport, BestCheckpoint, RunDetail, RunStatus, RunSummary, Series } from '../../common/api.ts';
 import { RunConfigSchema } from '../../common/config.ts';
 import type { RunConfig } from '../../common/config.ts';
 import { ApiError, invalidInput } from '../../common/errors.ts';
@@ -237,7 +237,9 @@ export function getRunDetail(db: ReadonlyDb, runId: string): RunDetail | undefin
     const row = readStatement<RunRow & { config: string }>(db, `SELECT ${SUMMARY_COLUMNS}, config FROM runs WHERE id = ?`).get(runId);
     if (!row) return undefined;
     const checkpoints = listCheckpoints(db, runId).map((c) => ({ step: c.step, createdAt: c.createdAt, bytes: c.bytes, kind: c.kind }));
-    return { ...toSummary(row), config: JSON.parse(row.config) as RunConfig, checkpoints, sampleSteps: listSampleSteps(db, runId) };
+    // the diagnostics config stored at runs.start (issue 7), so the run page can show the thresholds in force
+    const diagnostics = readStatement<string>(db, 'SELECT config FROM run_diagnostics WHERE run_id = ?').pluck(true).get(runId);
+    return { ...toSummary(row), config: JSON.parse(row.config) as RunConfig, checkpoints, sampleSteps: listSampleSteps(db, runId), ...(diagnostics !== undefined ? { diagnostics: JSON.parse(diagnostics) as Record<string, unknown> } : {}), ...bestCheckpointField(db, runId) };
   })();
 }
 
@@ -550,6 +552,61 @@ export function latestCheckpoint(db: ReadonlyDb, runId: string): CheckpointRecor
 /** Removes the row (delete the row first, then the files, so no row ever points at missing files). */
 export function deleteCheckpoint(db: Db, runId: string, step: number): boolean {
   return statement(db, 'DELETE FROM checkpoints WHERE run_id = ? AND step = ?').run(runId, step).changes > 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Best checkpoint (issue 3: keep the last K plus the best; the folder is checkpoints/best)
+
+export interface BestCheckpointRecord extends BestCheckpoint {
+  runId: string;
+  /** of the checkpoint manifest */
+  sha256: string;
+  bytes: number;
+}
+
+interface BestCheckpointRow {
+  run_id: string;
+  step: number;
+  metric: string;
+  score: number;
+  evaluation_id: string;
+  protocol_key: string;
+  sha256: string;
+  bytes: number;
+  created_at: number;
+}
+
+const BEST_COLUMNS = 'run_id, step, metric, score, evaluation_id, protocol_key, sha256, bytes, created_at';
+
+export function getBestCheckpoint(db: ReadonlyDb, runId: string): BestCheckpointRecord | undefined {
+  const r = readStatement<BestCheckpointRow>(db, `SELECT ${BEST_COLUMNS} FROM best_checkpoints WHERE run_id = ?`).get(runId);
+  return r && { runId: r.run_id, step: r.step, metric: r.metric as BestCheckpoint['metric'], score: r.score, evaluationId: r.evaluation_id, protocolKey: r.protocol_key, sha256: r.sha256, bytes: r.bytes, createdAt: r.created_at };
+}
+
+function bestCheckpointField(db: ReadonlyDb, runId: string): { bestCheckpoint?: BestCheckpoint } {
+  const b = getBestCheckpoint(db, runId);
+  return b ? { bestCheckpoint: { step: b.step, metric: b.metric, score: b.score, evaluationId: b.evaluationId, protocolKey: b.protocolKey, createdAt: b.createdAt } } : {};
+}
+
+/**
+ * Records the run's best checkpoint after its folder is in place (files first, then the row);
+ * replaces the previous one. `not_found` for an unknown (e.g. just deleted) run.
+ */
+export function setBestCheckpoint(db: Db, best: Omit<BestCheckpointRecord, 'createdAt'> & { createdAt?: number }): BestCheckpointRecord {
+  assertStep(best.step, `best checkpoint of run ${best.runId}`);
+  if (!Number.isFinite(best.score)) throw new ApiError('invalid_input', `best checkpoint of run ${best.runId}: the score must be a finite number, got ${best.score}`);
+  const rec: BestCheckpointRecord = { ...best, createdAt: Math.round(best.createdAt ?? Date.now()) };
+  try {
+    statement(
+      db,
+      `INSERT INTO best_checkpoints (${BEST_COLUMNS}) VALUES (@runId, @step, @metric, @score, @evaluationId, @protocolKey, @sha256, @bytes, @createdAt)
+       ON CONFLICT (run_id) DO UPDATE SET step = excluded.step, metric = excluded.metric, score = excluded.score, evaluation_id = excluded.evaluation_id,
+         protocol_key = excluded.protocol_key, sha256 = excluded.sha256, bytes = excluded.bytes, created_at = excluded.created_at`,
+    ).run(rec);
+  } catch (err) {
+    translateChildError(err, best.runId, `best checkpoint of run ${best.runId}`);
+  }
+  return rec;
 }
 
 // ---------------------------------------------------------------------------------------------

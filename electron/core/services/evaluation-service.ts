@@ -24,9 +24,10 @@ import { ApiError } from '../../common/errors.ts';
 import type { Db } from '../db/database.ts';
 import { getDataset, getDatasetDir } from '../db/datasets-repo.ts';
 import * as repo from '../db/evaluation-repo.ts';
-import { appendRunEvent, getRunDetail, getRunDir } from '../db/runs-repo.ts';
+import { appendRunEvent, getBestCheckpoint, getRunDetail, getRunDir, setBestCheckpoint } from '../db/runs-repo.ts';
 import { readDatasetManifest } from '../datasets/cache.ts';
 import { listCheckpointDirs } from '../trainer/checkpoint.ts';
+import { BEST_DIR, clearStalePins, decideBest, formatBestScore, pinCheckpoint, pinCheckpointDir, promoteToBest, readManifest, recoverBest, releasePin } from '../evaluation/best-checkpoint.ts';
 import { featureDimOf, inspectUserModel, isPixelExtractorId, pixelExtractors, type ExtractorSpec } from '../evaluation/extractors.ts';
 import { listImageFiles, probeShape } from '../evaluation/images.ts';
 import { jobBackend } from '../evaluation/jobs.ts';
@@ -56,6 +57,8 @@ export class EvaluationService {
   readonly #marks = new Map<string, number>();
   /** a during-training evaluation is being resolved or runs (one at a time across runs) */
   #duringBusy: { runId: string; step: number } | null = null;
+  /** pinned checkpoint folders of this process's running evaluations (see best-checkpoint.ts) */
+  readonly #pins = new Set<string>();
   readonly extractorsDir: string;
 
   constructor(options: EvaluationServiceOptions) {
@@ -120,7 +123,10 @@ export class EvaluationService {
   // ---- evaluations ----
 
   /** Resolves and validates a request into the worker's job; throws `invalid_input` / `not_found` before anything runs. */
-  async resolve(request: z.output<typeof EvaluationRequestSchema>, opts: { duringTraining?: boolean } = {}): Promise<{ job: EvaluateJob; label: string; runId: string | null; skipped: string[] }> {
+  async resolve(
+    request: z.output<typeof EvaluationRequestSchema>,
+    opts: { duringTraining?: boolean; pinned?: { step: number; dir: string; label?: string } } = {},
+  ): Promise<{ job: EvaluateJob; label: string; runId: string | null; skipped: string[] }> {
     const db = this.#o.db;
     const skipped: string[] = [];
     const src = request.source;
@@ -128,10 +134,14 @@ export class EvaluationService {
       const run = getRunDetail(db, src.runId);
       const runDir = getRunDir(db, src.runId);
       if (!run || !runDir) throw new ApiError('not_found', `run ${src.runId} not found`);
-      const checkpoints = await listCheckpointDirs(path.join(runDir, 'checkpoints'));
-      if (checkpoints.length === 0) throw new ApiError('not_found', `run ${src.runId} has no checkpoint yet; train it further or wait for its first checkpoint`);
-      const ckpt = src.checkpoint === 'latest' ? checkpoints[0]! : checkpoints.find((c) => c.step === src.checkpoint);
-      if (!ckpt) throw new ApiError('not_found', `run ${src.runId} has no checkpoint at step ${src.checkpoint}; it has steps ${checkpoints.map((c) => c.step).join(', ')}`);
+      let ckpt: { step: number; dir: string } | undefined = opts.pinned;
+      if (!ckpt) {
+        if (src.checkpoint === 'best') throw new ApiError('internal', 'the best checkpoint is evaluated through a pin (startEvaluation)');
+        const checkpoints = await listCheckpointDirs(path.join(runDir, 'checkpoints'));
+        if (checkpoints.length === 0) throw new ApiError('not_found', `run ${src.runId} has no checkpoint yet; train it further or wait for its first checkpoint`);
+        ckpt = src.checkpoint === 'latest' ? checkpoints[0]! : checkpoints.find((c) => c.step === src.checkpoint);
+        if (!ckpt) throw new ApiError('not_found', `run ${src.runId} has no checkpoint at step ${src.checkpoint}; it has steps ${checkpoints.map((c) => c.step).join(', ')}`);
+      }
       const datasetDir = getDatasetDir(db, run.config.dataset);
       if (!datasetDir) throw new ApiError('not_found', `the dataset ${run.config.dataset} of run ${src.runId} is gone`);
       const m = await readDatasetManifest(datasetDir);
@@ -161,7 +171,7 @@ export class EvaluationService {
         if (metrics.length === 0) throw new ApiError('invalid_input', `none of the metrics can be computed: ${skipped.join('; ')}`);
       }
       resolveMetrics(metrics, availability, request.options);
-      const label = `run ${run.name} @ step ${ckpt.step}`;
+      const label = `run ${run.name} @ step ${ckpt.step}${opts.pinned?.label ? ` (${opts.pinned.label})` : ''}`;
       return {
         job: {
           kind: 'evaluate',
@@ -206,8 +216,56 @@ export class EvaluationService {
   }
 
   async startEvaluation(request: z.output<typeof EvaluationRequestSchema>): Promise<EvaluationJob> {
-    const { job, label, runId } = await this.resolve(request);
-    return this.#start(job, label, runId, null);
+    const src = request.source;
+    if (src.kind !== 'run' || src.checkpoint !== 'best') {
+      const { job, label, runId } = await this.resolve(request);
+      return this.#start(job, label, runId, null);
+    }
+    // the best checkpoint is read through a pin: a promotion replacing `best` mid-read cannot mix two checkpoints
+    const pin = await this.#pinBest(src.runId);
+    try {
+      const { job, label, runId } = await this.resolve(request, { pinned: pin });
+      const started = this.#start(job, label, runId, null);
+      void this.wait(started.jobId).then(
+        () => this.#release(pin.dir),
+        () => this.#release(pin.dir),
+      );
+      return started;
+    } catch (err) {
+      await this.#release(pin.dir);
+      throw err;
+    }
+  }
+
+  /** Pins the run's best checkpoint; `not_found` (saying how a run gets one) when it has none. */
+  async #pinBest(runId: string): Promise<{ step: number; dir: string; label: string }> {
+    const runDir = getRunDir(this.#o.db, runId);
+    if (!runDir) throw new ApiError('not_found', `run ${runId} not found`);
+    const best = getBestCheckpoint(this.#o.db, runId);
+    if (!best) throw new ApiError('not_found', `run ${runId} has no best checkpoint yet: one is kept when the run's config has an "evaluation" section and a during-training evaluation has scored a checkpoint`);
+    const checkpointsDir = path.join(runDir, 'checkpoints');
+    await recoverBest(checkpointsDir);
+    let dir: string;
+    let claimed = '';
+    try {
+      dir = await pinCheckpointDir(checkpointsDir, BEST_DIR, (p) => this.#pins.add((claimed = p)));
+    } catch (err) {
+      this.#pins.delete(claimed);
+      throw new ApiError('not_found', `run ${runId}'s best checkpoint (step ${best.step}) is missing from ${path.join(checkpointsDir, BEST_DIR)}: ${(err as Error).message}`);
+    }
+    try {
+      // the folder says which step it holds (the row is written after it, so a crash in between can leave the row behind)
+      const manifest = await readManifest(dir);
+      return { step: manifest.step, dir, label: `best, ${manifest.step === best.step ? formatBestScore(best.metric, best.score) : 'being replaced'}` };
+    } catch (err) {
+      await this.#release(dir);
+      throw new ApiError('not_found', `run ${runId}'s best checkpoint is unreadable: ${(err as Error).message}`);
+    }
+  }
+
+  async #release(pin: string): Promise<void> {
+    this.#pins.delete(pin);
+    await releasePin(pin).catch(() => undefined);
   }
 
   #start(work: WorkerJob, label: string, runId: string | null, outDir: string | null): EvaluationJob {
@@ -304,6 +362,28 @@ export class EvaluationService {
   }
 
   async #startDuringTraining(c: { runId: string; step: number }, config: DuringTrainingEvaluation): Promise<void> {
+    // pinned first, before anything else awaits: the trainer may prune this step any moment now
+    const runDir = getRunDir(this.#o.db, c.runId);
+    if (!runDir) throw new ApiError('not_found', `run ${c.runId} not found`);
+    const checkpointsDir = path.join(runDir, 'checkpoints');
+    let pin: string;
+    let claimed = '';
+    try {
+      pin = await pinCheckpoint(checkpointsDir, c.step, (p) => this.#pins.add((claimed = p)));
+    } catch (err) {
+      this.#pins.delete(claimed);
+      throw new Error(`the checkpoint at step ${c.step} could not be kept for it (so it cannot become the best): ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      await this.#evaluateDuringTraining(c, config, checkpointsDir, pin);
+    } catch (err) {
+      await this.#release(pin);
+      throw err;
+    }
+  }
+
+  async #evaluateDuringTraining(c: { runId: string; step: number }, config: DuringTrainingEvaluation, checkpointsDir: string, pin: string): Promise<void> {
+    await clearStalePins(checkpointsDir, this.#pins);
     const request = {
       source: { kind: 'run' as const, runId: c.runId, checkpoint: c.step },
       extractorId: config.extractor,
@@ -314,18 +394,48 @@ export class EvaluationService {
       seed: 0,
       options: EvaluationOptionsSchema.parse({}),
     };
-    const { job, label, skipped } = await this.resolve(request, { duringTraining: true });
+    const { job, label, skipped } = await this.resolve(request, { duringTraining: true, pinned: { step: c.step, dir: pin } });
     const started = this.#start(job, `${label} (during training, N = ${config.n})`, c.runId, null);
     const what = `evaluation during training at step ${c.step} (N = ${config.n}, ${config.extractor}, ${job.metrics!.join(', ')})`;
     this.#runLog(c.runId, 'info', `${what} started${skipped.length ? `; left out: ${skipped.join('; ')}` : ''}`);
-    void this.wait(started.jobId).then((end) => {
-      this.#duringBusy = null;
-      if (end.state === 'done' && end.resultId) {
-        const e = repo.getEvaluation(this.#o.db, end.resultId);
-        const parts = e ? [e.scores.fid !== undefined ? `FID ${e.scores.fid.toPrecision(4)}` : null, e.scores.kid ? `KID ${e.scores.kid.mean.toPrecision(3)}` : null].filter(Boolean) : [];
-        this.#runLog(c.runId, 'info', `${what} done${parts.length ? `: ${parts.join(', ')}` : ''} (small N: biased, for the trend only)`);
-      } else this.#runLog(c.runId, end.state === 'cancelled' ? 'info' : 'warn', `${what} ${end.state}${end.error ? `: ${end.error.message}` : ''}`);
+    void this.wait(started.jobId).then(async (end) => {
+      try {
+        if (end.state === 'done' && end.resultId) {
+          const e = repo.getEvaluation(this.#o.db, end.resultId);
+          const parts = e ? [e.scores.fid !== undefined ? `FID ${e.scores.fid.toPrecision(4)}` : null, e.scores.kid ? `KID ${e.scores.kid.mean.toPrecision(3)}` : null].filter(Boolean) : [];
+          this.#runLog(c.runId, 'info', `${what} done${parts.length ? `: ${parts.join(', ')}` : ''} (small N: biased, for the trend only)`);
+          if (e) await this.#considerBest(c.runId, e, checkpointsDir, pin);
+        } else this.#runLog(c.runId, end.state === 'cancelled' ? 'info' : 'warn', `${what} ${end.state}${end.error ? `: ${end.error.message}` : ''}`);
+      } finally {
+        // released after the promotion: the next one of this run cannot overtake it
+        await this.#release(pin);
+        this.#duringBusy = null;
+      }
     });
+  }
+
+  /**
+   * Issue 3: a finished during-training evaluation whose score is the run's best so far (see
+   * decideBest) makes its pinned checkpoint `checkpoints/best` (files first, then the row). Never
+   * throws: a failure (e.g. the run deleted meanwhile) is a line in the run's log.
+   */
+  async #considerBest(runId: string, e: EvaluationDetail, checkpointsDir: string, pin: string): Promise<void> {
+    const db = this.#o.db;
+    try {
+      const current = getBestCheckpoint(db, runId) ?? null;
+      const peers = repo.listEvaluations(db, { runId, includeDuringTraining: true, limit: 10_000 }).filter((x) => x.protocol.duringTraining);
+      const d = decideBest(e, current, peers);
+      if (!d.promote) {
+        this.#runLog(runId, 'info', `best checkpoint unchanged${current ? ` (step ${current.step})` : ''}: step ${e.step}'s ${d.reason}`);
+        return;
+      }
+      const manifest = await readManifest(pin);
+      await promoteToBest(checkpointsDir, pin);
+      setBestCheckpoint(db, { runId, step: manifest.step, metric: d.metric, score: d.score, evaluationId: e.id, protocolKey: e.protocolKey, sha256: manifest.sha256, bytes: manifest.bytes });
+      this.#runLog(runId, 'info', `best checkpoint: step ${manifest.step} (${d.reason}), kept as checkpoints/${BEST_DIR} beside the last K`);
+    } catch (err) {
+      this.#runLog(runId, 'warn', `the checkpoint at step ${e.step} could not be kept as the best: ${(err as Error).message}`);
+    }
   }
 
   #runLog(runId: string, level: 'info' | 'warn', message: string): void {

@@ -94,30 +94,43 @@ export async function writeCheckpoint(
 
   const finalDir = path.join(checkpointsDir, checkpointDirName(step));
   const tmpDir = path.join(checkpointsDir, `.tmp-${checkpointDirName(step)}-${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
-  const trash = `${tmpDir}${TRASH_SUFFIX}`;
-  let movedAside = false;
   await fs.mkdir(tmpDir, false);
   try {
     await fs.writeFileDurable(path.join(tmpDir, 'tensors.bin'), bytes);
     await fs.writeFileDurable(path.join(tmpDir, 'manifest.json'), JSON.stringify(manifest));
     await fs.fsyncDir(tmpDir);
     // A checkpoint of the same step (e.g. a stop right after a periodic save) is replaced whole.
-    if (await fs.exists(finalDir)) {
-      await fs.rename(finalDir, trash);
-      movedAside = true;
-      await fs.rename(tmpDir, finalDir);
-      await fs.rm(trash);
-    } else {
-      await fs.rename(tmpDir, finalDir);
-    }
-    await fs.fsyncDir(checkpointsDir);
+    await replaceDir(tmpDir, finalDir, `${tmpDir}${TRASH_SUFFIX}`, fs);
   } catch (err) {
     await fs.rm(tmpDir);
-    // Failed between the two renames: put the old checkpoint of this step back.
-    if (movedAside && !(await fs.exists(finalDir))) await fs.rename(trash, finalDir).catch(() => undefined);
     throw err;
   }
   return { dir: finalDir, bytes: bytes.byteLength, sha256: hash };
+}
+
+/**
+ * Puts the complete folder `from` at `to`, replacing whatever folder is there (a rename cannot
+ * replace a non-empty folder): the old one is renamed to `trash`, `from` renamed into place, the
+ * trash removed, the parent fsynced. A failure between the two renames puts the old folder back;
+ * a crash there leaves it as `trash` (the caller's recovery renames it back when `to` is missing).
+ * All three paths must be in the same folder.
+ */
+export async function replaceDir(from: string, to: string, trash: string, fs: CheckpointFs = nodeCheckpointFs): Promise<void> {
+  let movedAside = false;
+  try {
+    if (await fs.exists(to)) {
+      await fs.rename(to, trash);
+      movedAside = true;
+      await fs.rename(from, to);
+      await fs.rm(trash);
+    } else {
+      await fs.rename(from, to);
+    }
+    await fs.fsyncDir(path.dirname(to));
+  } catch (err) {
+    if (movedAside && !(await fs.exists(to))) await fs.rename(trash, to).catch(() => undefined);
+    throw err;
+  }
 }
 
 export interface LoadedCheckpoint {

@@ -9,7 +9,7 @@ import type { Api } from '../context.ts';
 import { asApiError } from '../errors.ts';
 import { groupByProtocol, sampleSizeProblem, supportedMetrics, type ProtocolGroup } from '../evaluate.ts';
 
-export type Checkpoint = 'latest' | number;
+export type Checkpoint = 'latest' | 'best' | number;
 /** one thing to score: a run at a checkpoint */
 export interface Target {
   runId: string;
