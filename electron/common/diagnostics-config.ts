@@ -82,7 +82,7 @@ export const DiagnosticsConfigSchema = z
       driftBelow: z.number().min(0).default(0.002),
       /** or G's weights moving less than this (relative to their norm) per measurement: G's optimizer has stopped changing it */
       updateBelow: z.number().min(0).default(1e-5),
-      /** quality tag, lower is better (e.g. metrics/fid); null: the first of metrics/fid, metrics/kid present */
+      /** quality tag, lower is better (e.g. eval/fid); null: the first of eval/fid (the evaluations during training, config.evaluation), metrics/fid, eval/kid, metrics/kid present */
       qualityTag: z.string().max(100).nullable().default(null),
     }),
     dOverfitting: section({
@@ -195,7 +195,7 @@ export const DIAGNOSTICS_FORM: { section: 'convergenceFailure' | 'modeCollapse' 
   {
     section: 'stagnation',
     title: 'Stagnation',
-    explain: "No improvement in the quality signal over a window, or G's samples and weights have stopped changing.",
+    explain: "No improvement in the quality signal (the FID of the evaluations during training, when they are on) over a window, or G's samples and weights have stopped changing.",
     fields: [
       { path: 'stagnation.windowSteps', label: 'Window (steps)', help: 'Improvement is looked for over this many steps.', step: 1 },
       { path: 'stagnation.minImprovement', label: 'Minimum improvement', help: 'Relative improvement of the quality signal that counts.' },

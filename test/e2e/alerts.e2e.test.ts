@@ -3,7 +3,8 @@
 // served by the real CLI; the run page shows its alerts with explanation, evidence, sample grid
 // and remedies, shades their regions on the charts, and "Fork with this remedy" opens the new run.
 // The wizard's Diagnostics form: a changed threshold is checked with the core's schema and reaches
-// the started run's stored diagnostics config.
+// the started run's stored diagnostics config (read back through runs.get), which the run page
+// shows. A run that diverges with automatic rollback on shows its rolled-back alerts as such.
 // Needs `npm run build:renderer` first (npm run test:e2e does it) and /usr/bin/chromium.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,10 +12,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { openDatabase } from '../../electron/core/db/database.ts';
-import { getRunDiagnostics } from '../../electron/core/db/alerts-repo.ts';
-import { DATABASE_FILE } from '../../electron/core/services/studio.ts';
-import { CHROMIUM, CLI, ROOT, StudioServer, TempDirs, launchBrowser, loadedWidth, shot, testid, until } from './helpers.ts';
+import type { DiagnosticsConfig } from '../../electron/common/diagnostics-config.ts';
+import { CHROMIUM, CLI, ROOT, StudioServer, TempDirs, launchBrowser, loadedWidth, openRunPage, shot, testid, until } from './helpers.ts';
+import { pageApiCall } from './page-api.ts';
 
 const server = new StudioServer();
 const temp = new TempDirs();
@@ -147,17 +147,55 @@ describe('diagnostics alerts on the run page', { timeout: 120_000 }, () => {
     await until('the new run page', async () => new URL(page.url()).hash, (h) => h.startsWith('#/runs/'));
     const newId = decodeURIComponent(new URL(page.url()).hash.slice('#/runs/'.length));
     await page.locator(`${testid('run-page')}[data-run-id="${newId}"] ${testid('run-name')}`).waitFor();
-    // the run's stored diagnostics: the changes, with the defaults filled in
-    const { db } = openDatabase(path.join(home, DATABASE_FILE), { readonly: true });
-    try {
-      const stored = getRunDiagnostics(db, newId) as { modeCollapse: { diversityBelow: number; criticalBelow: number }; rollback: { enabled: boolean; lrFactor: number; onKinds: string[] } };
-      assert.equal(stored.modeCollapse.diversityBelow, 0.4);
-      assert.equal(stored.modeCollapse.criticalBelow, 0.25);
-      assert.deepEqual(stored.rollback, { enabled: true, onKinds: ['divergence'], maxRollbacks: 3, lrFactor: 0.25 });
-    } finally {
-      db.close();
-    }
+    // the run's stored diagnostics, read through the API: the changes, with the defaults filled in
+    const detail = await pageApiCall(page, 'runs.get', { runId: newId });
+    const stored = detail.diagnostics as DiagnosticsConfig | undefined;
+    assert.ok(stored, 'runs.get returns the run\'s diagnostics config');
+    assert.equal(stored.modeCollapse.diversityBelow, 0.4);
+    assert.equal(stored.modeCollapse.criticalBelow, 0.25);
+    assert.equal(stored.warmupSteps, 100);
+    assert.deepEqual(stored.rollback, { enabled: true, onKinds: ['divergence'], maxRollbacks: 3, lrFactor: 0.25 });
+    // …and the run page shows the thresholds in force
+    await page.click(`${testid('diagnostics-thresholds')} summary`);
+    assert.equal(await page.textContent(testid('threshold-modeCollapse.diversityBelow')), '0.4');
+    assert.match((await page.textContent(testid('threshold-rollback'))) ?? '', /Divergence · at most 3 · learning rates ×0\.25/);
+    await page.locator(testid('diagnostics-thresholds')).scrollIntoViewIfNeeded();
+    await shot(page, 'alerts-thresholds-in-force', { tall: true });
     assert.deepEqual(cspViolations, []);
+    assert.deepEqual(pageErrors, []);
+  });
+  it('a run rolled back automatically shows each rollback as such, with where it went back to', async () => {
+    // SGD at lr 1 diverges at step 6 (see seedDivergingRun); checkpoints every 2 steps give the rollback somewhere to go
+    const sgd = { kind: 'sgd', lr: 1, beta1: 0, beta2: 0.9 };
+    const config = {
+      dataset: 'builtin:mnist',
+      family: 'dcgan',
+      backend: 'wasm',
+      seed: 7,
+      objective: 'non-saturating',
+      architecture: { gChannels: 16, dChannels: 8, latentDim: 16, gNorm: 'none' },
+      optimizer: { g: sgd, d: sgd },
+      schedule: { steps: 40, batchSize: 8, scalarEvery: 1, checkpointEvery: 2, sampleEverySeconds: 1 },
+    };
+    const started = await pageApiCall(page, 'runs.start', { config, diagnostics: { rollback: { enabled: true, lrFactor: 0.1 } } });
+    const end = await until('the rolled-back run to finish', () => pageApiCall(page, 'runs.get', { runId: started.id }), (d) => ['completed', 'stopped', 'diverged', 'failed', 'interrupted'].includes(d.status), 90_000);
+    const alerts = await pageApiCall(page, 'runs.alerts', { runId: started.id });
+    const records = alerts.filter((a) => a.evidence.values.rolledBackTo !== undefined);
+    assert.ok(records.length >= 1, `status ${end.status}; alerts ${JSON.stringify(alerts.map((a) => [a.id, a.evidence.values]))}`);
+    const first = records.sort((a, b) => a.evidence.values.rollback! - b.evidence.values.rollback!)[0]!;
+
+    await openRunPage(page, started.id);
+    const row = page.locator(`${testid('alert')}[data-alert-id="${first.id}"]`);
+    await row.waitFor();
+    assert.equal(await row.locator(testid('alert-rolled-back')).getAttribute('data-to'), String(first.evidence.values.rolledBackTo));
+    // (a later rollback after the same alert kind at the same step replaces the earlier record: alerts are keyed by kind and start step)
+    assert.equal((await row.locator(testid('alert-rollback')).textContent())?.trim(), `↶ rolled back to step ${first.evidence.values.rolledBackTo} (learning rates ×0.1) · rollback ${first.evidence.values.rollback}`);
+    // the rollback's numbers are not repeated as raw evidence
+    await row.locator(testid('alert-toggle')).click();
+    assert.doesNotMatch((await row.locator(testid('alert-evidence')).textContent()) ?? '', /rolledBackTo|lrFactor/);
+    // and the step it went back to is marked on the loss chart's timeline
+    await until('the rollback marker on the loss chart', async () => (await page.locator(testid('chart-loss')).getAttribute('data-alert-markers')) ?? '', (ids) => ids.split(' ').includes(`rollback:${first.id}`));
+    await shot(page, 'alerts-rolled-back', { tall: true });
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -1,7 +1,8 @@
 // End to end through the new-run wizard against the real stack (the CLI in browser mode, headless
 // Chromium): ring-of-8 gets a recommendation, WGAN-GP with a changed trick is dry-run measured,
 // saved as a preset that survives a reload, exported as run.json and started, and its GAN Lab
-// view appears; pix2pix on labelled MNIST is refused with the reason. Screenshots of every step go
+// view appears; pix2pix on labelled MNIST is refused with the reason; evaluation during training is
+// set up (the checkpoint rule named, then satisfied) and reaches the stored config. Screenshots of every step go
 // to test-artifacts/e2e/wizard-*.png. Needs `npm run build:renderer` first and /usr/bin/chromium.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { resolveRunConfig } from '../../electron/common/config.ts';
 import { CHROMIUM, ROOT, StudioServer, TempDirs, launchBrowser, loadedWidth, shot, testid, until } from './helpers.ts';
+import { pageApiCall } from './page-api.ts';
 
 const RING = 'builtin:ring8';
 const MNIST = 'builtin:mnist';
@@ -176,6 +178,69 @@ describe('the new-run wizard', { timeout: 180_000 }, () => {
     assert.equal(await page.isDisabled(testid('wizard-next')), true);
     assert.equal(await page.isDisabled(testid('wizard-start')), true);
     await shot(page, 'wizard-8-refused', { tall: true });
+  });
+
+  it('evaluation during training: off by default, needs checkpoints, reaches the stored run config', async () => {
+    // the wizard is still open on the refused pix2pix: back to its first step
+    await page.click(testid('wizard-tab-dataset'));
+    await page.locator(testid('wizard-step-dataset')).waitFor();
+    await page.check(testid(`wizard-dataset-${MNIST}`));
+    await page.click(testid('wizard-next'));
+    await page.check(testid('wizard-family-dcgan'));
+    await page.click(testid('wizard-next'));
+    await page.locator(testid('wizard-step-model')).waitFor();
+    await page.click(testid('wizard-next'));
+    await page.locator(testid('wizard-step-training')).waitFor();
+    await page.fill(testid('field-steps'), '40');
+    await page.fill(testid('field-batch-size'), '16');
+    await page.check(testid('backend-wasm'));
+    await page.fill(testid('field-schedule.checkpointEvery'), '0');
+    assert.equal(await page.isChecked(testid('eval-enabled')), false);
+    assert.equal(await page.textContent(testid('evaluation-summary')), 'off');
+
+    await page.check(testid('eval-enabled'));
+    // without periodic checkpoints the core's rule is named at evaluation.every and Start is refused
+    const rule = page.locator(`${testid('field-error')}[data-field="evaluation.every"]`);
+    await rule.waitFor();
+    assert.match((await rule.textContent()) ?? '', /set schedule\.checkpointEvery > 0/);
+    assert.equal(await page.isDisabled(testid('wizard-start')), true);
+    await page.fill(testid('eval-every'), '20');
+    await page.click(testid('eval-set-checkpoints'));
+    assert.equal(await page.inputValue(testid('field-schedule.checkpointEvery')), '20');
+    await rule.waitFor({ state: 'detached' });
+    // N below the schema's minimum is named at its field
+    await page.fill(testid('eval-n'), '8');
+    const nError = page.locator(`${testid('field-error')}[data-field="evaluation.n"]`);
+    await nError.waitFor();
+    await page.fill(testid('eval-n'), '64');
+    await nError.waitFor({ state: 'detached' });
+    // the extractor list comes from extractors.list (the built-in pixel extractors at least)
+    await until('the extractor list', () => page.locator(`${testid('eval-extractor')} option`).count(), (n) => n >= 2);
+    assert.equal(await page.inputValue(testid('eval-extractor')), 'pixel-8');
+    // pixel-8 on grey 28×28 MNIST: d = 64 features, so FID needs N ≥ 65 (a warning; the core would log it at each evaluation)
+    await page.locator(testid('eval-fid-warning')).waitFor();
+    assert.match((await page.textContent(testid('eval-fid-warning'))) ?? '', /N > d = 64/);
+    await page.fill(testid('eval-n'), '128');
+    await page.locator(testid('eval-fid-warning')).waitFor({ state: 'detached' });
+    await page.uncheck(testid('eval-metric-kid'));
+    await page.check(testid('eval-metric-swd'));
+    assert.equal(await page.locator(testid('field-error')).count(), 0);
+    await page.locator(testid('evaluation-panel')).scrollIntoViewIfNeeded();
+    await shot(page, 'wizard-9-evaluation', { tall: true });
+
+    await page.click(testid('wizard-next'));
+    await page.locator(testid('wizard-step-review')).waitFor();
+    const expected = { every: 20, n: 128, extractor: 'pixel-8', metrics: ['fid', 'swd'] };
+    assert.deepEqual((await sentConfig()).evaluation, expected);
+    await page.click(testid('wizard-start'));
+    await until('the new run page', async () => new URL(page.url()).hash, (h) => h.startsWith('#/runs/'));
+    const runId = decodeURIComponent(new URL(page.url()).hash.slice('#/runs/'.length));
+    await page.locator(`${testid('run-page')}[data-run-id="${runId}"] ${testid('run-name')}`).waitFor();
+    const detail = await pageApiCall(page, 'runs.get', { runId });
+    assert.deepEqual(detail.config.evaluation, expected);
+    assert.equal(detail.config.schedule.checkpointEvery, 20);
+    // nothing more to see here: stop it rather than train on the shared CPU
+    await pageApiCall(page, 'runs.stop', { runId }).catch(() => undefined);
   });
 
   it('saw no CSP violation and no page error', () => {

@@ -63,7 +63,13 @@ export const TAGS = {
   gDelta: 'weights/g_delta',
   overfitGap: 'd/overfit_gap',
   nonFinite: 'diag/non_finite',
+  /** FID and KID (mean) of the small-N evaluations during training (config.evaluation), at the checkpoint's step */
+  evalFid: 'eval/fid',
+  evalKid: 'eval/kid',
 } as const;
+
+/** The quality signals stagnation reads when `stagnation.qualityTag` is null, in order of preference (lower is better). */
+export const QUALITY_TAGS = [TAGS.evalFid, 'metrics/fid', TAGS.evalKid, 'metrics/kid'] as const;
 
 interface Verdict {
   /** the firing condition holds, at this severity */
@@ -105,6 +111,26 @@ class History {
     }
     s.steps.push(step);
     s.values.push(value);
+    if (s.steps.length > History.MAX) {
+      s.steps.splice(0, s.steps.length - History.MAX);
+      s.values.splice(0, s.values.length - History.MAX);
+    }
+  }
+  /** a value for an earlier step than the series' last (a late measurement), kept in step order */
+  insert(step: number, tag: string, value: number): void {
+    const s = this.#series.get(tag);
+    if (!s || s.steps.length === 0 || s.steps[s.steps.length - 1] <= step) {
+      this.push(step, tag, value);
+      return;
+    }
+    let i = s.steps.length;
+    while (i > 0 && s.steps[i - 1] > step) i--;
+    if (i > 0 && s.steps[i - 1] === step) {
+      s.values[i - 1] = value;
+      return;
+    }
+    s.steps.splice(i, 0, step);
+    s.values.splice(i, 0, value);
     if (s.steps.length > History.MAX) {
       s.steps.splice(0, s.steps.length - History.MAX);
       s.values.splice(0, s.values.length - History.MAX);
@@ -374,14 +400,14 @@ function buildDetectors(cfg: DiagnosticsConfig, objective: Objective, arch: { dS
     const s = cfg.stagnation;
     out.push({
       kind: 'stagnation',
-      triggers: [TAGS.drift, TAGS.gDelta, ...(s.qualityTag ? [s.qualityTag] : ['metrics/fid', 'metrics/kid'])],
+      triggers: [TAGS.drift, TAGS.gDelta, ...(s.qualityTag ? [s.qualityTag] : QUALITY_TAGS)],
       sustainPoints: 3,
       sustainSteps: 0,
       clearPoints: 2,
       warmup: cfg.warmupSteps,
       criticalAfterSteps: null,
       evaluate(h, step) {
-        const qTag = s.qualityTag ?? (['metrics/fid', 'metrics/kid'].find((t) => h.last(t) !== undefined) ?? null);
+        const qTag = s.qualityTag ?? (QUALITY_TAGS.find((t) => h.last(t) !== undefined) ?? null);
         let flatQuality = false;
         const values: Record<string, number> = {};
         if (qTag) {
@@ -532,6 +558,28 @@ export class DiagnosticsEngine {
         if (step < d.warmup || !d.triggers.some((t) => tags.has(t))) continue;
         this.#evaluate(d, step, changes);
       }
+    }
+    return changes;
+  }
+
+  /**
+   * Values measured for an earlier step that arrive after training moved on: the evaluations during
+   * training score a checkpoint while the run keeps training. They are stored at their own step and
+   * the detectors they trigger are evaluated at the current step (a replay of the stored scalars
+   * evaluates them at their own step instead: the same alerts, detected a little earlier).
+   */
+  pushLate(rows: readonly ScalarRowLike[]): AlertChange[] {
+    const tags = new Set<string>();
+    for (const r of rows) {
+      if (!Number.isFinite(r.value)) continue;
+      this.#history.insert(r.step, r.tag, r.value);
+      tags.add(r.tag);
+    }
+    const changes: AlertChange[] = [];
+    const step = this.#step;
+    for (const d of this.#detectors) {
+      if (step < d.warmup || !d.triggers.some((t) => tags.has(t))) continue;
+      this.#evaluate(d, step, changes);
     }
     return changes;
   }

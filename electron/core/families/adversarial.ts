@@ -138,7 +138,7 @@ export function buildAdversarial(config: RunConfig, shape: DataShape, seed: numb
       }
       return { kind: 'grid', images: fake as tf.Tensor4D, cols: 8 };
     },
-    discriminate: (x: tf.Tensor) => tf.reshape(players.discriminate(x), [-1]),
+    discriminate: (x: tf.Tensor) => tf.reshape(players.discriminate(x), [-1]) as tf.Tensor1D,
     state: () => ({}),
     restoreState: () => undefined,
     dispose() {

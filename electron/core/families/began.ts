@@ -88,6 +88,8 @@ export function buildBegan(config: RunConfig, shape: DataShape, seed: number): F
     sample(fixed: FixedInputs): SampleOutput {
       return { kind: 'grid', images: g.apply(fixed.z), cols: 8 };
     },
+    // the probe's score (issue 7): minus each image's L1 reconstruction loss, so higher = more real
+    discriminate: (x: tf.Tensor) => tf.neg(tf.mean(tf.abs(tf.sub(ae.decode(ae.encode(x as tf.Tensor4D)), x)), [1, 2, 3])) as tf.Tensor1D,
     state: () => ({ k: k.dataSync()[0] }),
     restoreState(state: Record<string, unknown>) {
       const value = typeof state.k === 'number' ? state.k : 0;

@@ -137,6 +137,8 @@ export function buildEbgan(config: RunConfig, shape: DataShape, seed: number): F
     sample(fixed: FixedInputs): SampleOutput {
       return { kind: 'grid', images: g.apply(fixed.z, false), cols: 8 };
     },
+    // the probe's score (issue 7): minus the energy, so higher = more real as for the other families
+    discriminate: (x: tf.Tensor) => tf.neg(energy(ae, x as tf.Tensor4D).energy) as tf.Tensor1D,
     state: () => ({}),
     restoreState: () => undefined,
     dispose() {

@@ -139,10 +139,13 @@ export function buildConvGanRuntime(config: RunConfig, shape: DataShape, seed: n
       const cols = Math.min(GRID_COLS, fixed.z.shape[0]);
       const z = tf.tile(tf.slice(fixed.z, [0, 0], [cols, -1]), [rows, 1]) as tf.Tensor2D;
       const labels = Int32Array.from({ length: rows * cols }, (_, i) => Math.floor(i / cols));
-      return { kind: 'grid', images: G.apply(z, oneHot(labels, classes), { training: false }), cols };
+      return { kind: 'grid', images: G.apply(z, oneHot(labels, classes), { training: false }), cols, labels };
     },
-    // D's per-sample scores for the diagnostics probe (issue 7): unconditional only (a conditional D needs each image's label)
-    ...(classes === 0 ? { discriminate: (x: tf.Tensor) => tf.reshape(D.apply(x as tf.Tensor4D, null, { training: false }), [-1]) } : {}),
+    // D's per-sample scores for the diagnostics probe (issue 7); a conditional D scores D(x, y) with each image's class
+    discriminate(x: tf.Tensor, labels?: Int32Array | null) {
+      if (classes > 0 && (!labels || labels.length !== x.shape[0])) throw new Error(`${config.family}'s discriminator scores an image with its class: pass one label per image (${x.shape[0]}), got ${labels ? labels.length : 'none'}`);
+      return tf.reshape(D.apply(x as tf.Tensor4D, classes > 0 ? oneHot(labels!, classes) : null, { training: false }), [-1]) as tf.Tensor1D;
+    },
     state: () => ({}),
     restoreState: () => undefined,
     dispose() {

@@ -161,6 +161,9 @@ export function buildStyleGan(config: RunConfig, shape: DataShape, seed: number)
     sample(fixed: FixedInputs): SampleOutput {
       return { kind: 'grid', images: sampleImages(g, fixed.z, truncation), cols: 8 };
     },
+    // D's logits (or critic scores) per sample for the diagnostics probe (issue 7); the minibatch-stddev
+    // feature makes a score depend on its group of ≤ 4 batch mates, as in training
+    discriminate: (x: tf.Tensor) => tf.reshape(d.apply(x as tf.Tensor4D), [-1]) as tf.Tensor1D,
     // w̄ and the fixed noise maps are buffers of G, so the checkpoint's tensors already hold them
     state: () => ({}),
     restoreState: () => undefined,

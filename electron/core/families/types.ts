@@ -59,8 +59,8 @@ export interface FixedInputs {
 }
 
 export type SampleOutput =
-  /** images in [-1, 1], tiled row-major with `cols` columns */
-  | { kind: 'grid'; images: tf.Tensor4D; cols: number }
+  /** images in [-1, 1], tiled row-major with `cols` columns; `labels`: each image's class (conditional families) */
+  | { kind: 'grid'; images: tf.Tensor4D; cols: number; labels?: Int32Array }
   /** generated 2-D points and D's score on a gridSize×gridSize lattice over `extent` (GAN Lab view) */
   | { kind: 'points'; fake: tf.Tensor2D; decision: tf.Tensor1D; gridSize: number; extent: [number, number] };
 
@@ -79,11 +79,16 @@ export interface FamilyRuntime {
   /** inside the trainer's tf.tidy */
   sample(fixed: FixedInputs): SampleOutput;
   /**
-   * Optional: D's raw per-sample scores (logits for log-loss objectives) of a batch in [-1, 1], in
-   * inference mode, without instance noise or augmentation. Inside the trainer's tf.tidy. The
-   * diagnostics probe uses it for D's accuracy and for real-vs-held-out drift (issue 7).
+   * Optional: D's raw per-sample scores of a batch in [-1, 1], one per sample, higher = more real:
+   * logits for log-loss objectives, critic or hinge scores, minus the reconstruction energy for the
+   * autoencoder families (EBGAN, BEGAN; BEGAN's D reconstructs G's samples better than real images
+   * by design, γ < 1, so its scores rank real above noise but not above fakes). In inference mode, without instance noise or augmentation,
+   * inside the trainer's tf.tidy. Conditional families need each sample's class in `labels` (and
+   * throw without them). The diagnostics probe uses it for D's accuracy and for real-vs-held-out
+   * drift (issue 7). A D with batch statistics (StyleGAN's minibatch stddev) scores each sample
+   * among its batch mates, as in training: callers score real, held-out and fake batches apart.
    */
-  discriminate?(x: tf.Tensor): tf.Tensor;
+  discriminate?(x: tf.Tensor, labels?: Int32Array | null): tf.Tensor1D;
   /** family state that is not a tensor (BEGAN's k_t, CycleGAN's pool cursor…) for checkpoints */
   state(): Record<string, unknown>;
   restoreState(state: Record<string, unknown>): void;

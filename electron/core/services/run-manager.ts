@@ -20,9 +20,10 @@ import { checkRun } from '../families/registry.ts';
 import type { DataShape } from '../families/types.ts';
 import * as alertsRepo from '../db/alerts-repo.ts';
 import { resolveDiagnosticsConfig, type DiagnosticsConfig } from '../diagnostics/config.ts';
-import { DiagnosticsEngine, type AlertChange } from '../diagnostics/detectors.ts';
+import { DiagnosticsEngine, TAGS, type AlertChange } from '../diagnostics/detectors.ts';
 import { isRemedyId, mergePatch, remedyPatch } from '../diagnostics/remedies.ts';
 import { listCheckpointDirs } from '../trainer/checkpoint.ts';
+import { listEvaluations } from '../db/evaluation-repo.ts';
 
 export interface RunManagerOptions {
   db: Db;
@@ -43,6 +44,8 @@ const DB_FLUSH_INTERVAL_MS = 500;
 const DEFAULT_AUTO_RESUME = { maxRestarts: 3, windowMs: 5 * 60_000, backoffMs: 1000 };
 /** an active alert whose step range grows is re-announced at most this often */
 const ALERT_UPDATE_INTERVAL_MS = 1000;
+/** how often a run with evaluations during training looks for newly finished ones (besides at each checkpoint) */
+const EVAL_POLL_INTERVAL_MS = 2000;
 
 interface ActiveRun {
   runId: string;
@@ -72,6 +75,9 @@ interface ActiveRun {
   rollback: { alert: Alert; n: number } | null;
   /** a refused rollback is logged once per trainer */
   rollbackRefused: boolean;
+  /** evaluations during training already taken in as quality scalars (ids), and when they were last looked for */
+  evalSeen: Set<string>;
+  evalPolledAt: number;
 }
 
 export class RunManager {
@@ -297,6 +303,8 @@ export class RunManager {
       alertEmittedAt: new Map(),
       rollback: null,
       rollbackRefused: false,
+      evalSeen: new Set(),
+      evalPolledAt: 0,
     };
     run.host = new TrainerHost(
       this.#o.spawnTrainer,
@@ -351,6 +359,65 @@ export class RunManager {
       for (const c of engine.push(rows)) alertsRepo.upsertAlert(db, { ...c.alert, runId: run.runId });
     }
     run.engine = engine;
+  }
+
+  /** The run's evaluations during training, oldest step first. */
+  #duringTrainingEvaluations(runId: string) {
+    return listEvaluations(this.#o.db, { runId, includeDuringTraining: true, limit: 10_000 })
+      .filter((e) => e.protocol.duringTraining && e.step !== null)
+      .sort((a, b) => a.step! - b.step! || a.createdAt - b.createdAt);
+  }
+
+  /** Quality scalars of one evaluation: FID, and KID's mean (lower is better for both). */
+  static #qualityRows(e: { step: number | null; scores: { fid?: number; kid?: { mean: number } } }): runs.ScalarPoint[] {
+    const rows: runs.ScalarPoint[] = [];
+    if (e.scores.fid !== undefined && Number.isFinite(e.scores.fid)) rows.push({ step: e.step!, tag: TAGS.evalFid, value: e.scores.fid });
+    if (e.scores.kid && Number.isFinite(e.scores.kid.mean)) rows.push({ step: e.step!, tag: TAGS.evalKid, value: e.scores.kid.mean });
+    return rows;
+  }
+
+  /**
+   * At a (re)start: the evaluations this run's stored scalars already hold are taken; one of the
+   * kept trajectory that finished after the previous trainer stopped is taken in now; those of
+   * checkpoints past `startStep` scored an abandoned trajectory and are left out.
+   */
+  #initEvaluationScores(run: ActiveRun, startStep: number): void {
+    if (!run.config.evaluation) return;
+    const stored = new Set(runs.getScalars(this.#o.db, run.runId, { tags: [TAGS.evalFid, TAGS.evalKid], maxPoints: Number.MAX_SAFE_INTEGER })[TAGS.evalFid]?.steps ?? []);
+    const late: runs.ScalarPoint[] = [];
+    for (const e of this.#duringTrainingEvaluations(run.runId)) {
+      run.evalSeen.add(e.id);
+      if (e.step! <= startStep && !stored.has(e.step!)) late.push(...RunManager.#qualityRows(e));
+    }
+    this.#recordQuality(run, late);
+  }
+
+  /**
+   * Stagnation on the quality signal (issue 7): newly finished evaluations during training become
+   * `eval/fid` and `eval/kid` scalars at the step they scored, and reach the detectors late (the
+   * run trained on meanwhile). Read from the evaluations table, so the evaluation service needs no hook.
+   */
+  #takeEvaluationScores(run: ActiveRun): void {
+    run.evalPolledAt = Date.now();
+    const rows: runs.ScalarPoint[] = [];
+    for (const e of this.#duringTrainingEvaluations(run.runId)) {
+      if (run.evalSeen.has(e.id) || e.step! > run.step) continue;
+      run.evalSeen.add(e.id);
+      rows.push(...RunManager.#qualityRows(e));
+    }
+    this.#recordQuality(run, rows);
+  }
+
+  #recordQuality(run: ActiveRun, rows: runs.ScalarPoint[]): void {
+    if (rows.length === 0) return;
+    for (const r of rows) {
+      run.pendingRows.push(r);
+      let s = run.pendingSeries.get(r.tag);
+      if (!s) run.pendingSeries.set(r.tag, (s = { steps: [], values: [] }));
+      s.steps.push(r.step);
+      s.values.push(r.value);
+    }
+    if (run.engine) this.#applyAlerts(run, run.engine.pushLate(rows));
   }
 
   /** Persists what the detectors said, logs and announces it; the automatic rollback and stop live here. */
@@ -435,6 +502,7 @@ export class RunManager {
           for (const f of sampleFiles) void fsp.rm(path.join(run.runDir, f), { force: true });
         }
         this.#startEngine(run, m.startStep);
+        this.#initEvaluationScores(run, m.startStep);
         runs.setRunBackend(db, run.runId, m.backend);
         const skipped = m.backend.skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ');
         runs.appendRunEvent(db, run.runId, 'info', `backend ${m.backend.name} (${m.backend.provider}, ${m.backend.device})${skipped ? `; skipped ${skipped}` : ''}; G ${m.parameters.generator} and D ${m.parameters.discriminator} parameters; starting at step ${m.startStep}`);
@@ -455,6 +523,7 @@ export class RunManager {
         }
         run.pendingProgress = true;
         if (run.engine) this.#applyAlerts(run, run.engine.push(m.rows));
+        if (run.config.evaluation && Date.now() - run.evalPolledAt >= EVAL_POLL_INTERVAL_MS) this.#takeEvaluationScores(run);
         return;
       }
       case 'heartbeat':
@@ -471,6 +540,8 @@ export class RunManager {
         runs.insertCheckpoint(db, { runId: run.runId, step: m.step, dir: path.relative(run.runDir, m.dir), bytes: m.bytes, kind: m.kind, sha256: m.sha256 });
         for (const step of m.pruned) runs.deleteCheckpoint(db, run.runId, step);
         this.#o.onCheckpoint?.({ runId: run.runId, step: m.step, dir: m.dir });
+        // the evaluation of an earlier checkpoint has usually finished by the next one
+        if (run.config.evaluation) this.#takeEvaluationScores(run);
         return;
       }
       case 'paused':

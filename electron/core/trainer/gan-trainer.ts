@@ -44,6 +44,8 @@ export interface StepStats {
 export interface HoldoutImages {
   images: Uint8Array;
   count: number;
+  /** each held-out image's class (conditional families score D(x, y) with it); null when unlabelled */
+  labels?: Uint8Array | null;
 }
 
 interface ProbeState {
@@ -53,6 +55,9 @@ interface ProbeState {
   /** the real batch in [-1, 1] (training items 0..n-1) and up to n held-out ones */
   realBatch: tf.Tensor;
   holdoutBatch: tf.Tensor | null;
+  /** the classes of realBatch's and holdoutBatch's images, when labelled */
+  realLabels: Int32Array | null;
+  holdoutLabels: Int32Array | null;
   previous: Float32Array | null;
 }
 
@@ -256,25 +261,30 @@ export class GanTrainer {
     const logits = scoresAreLogits(objective);
     // the score at which D calls an input real, where the objective has one
     const threshold = logits || objective === 'hinge' ? 0 : objective === 'least-squares' ? 0.5 : null;
+    // a conditional D scores D(x, y): every batch it scores needs its images' classes
+    const conditional = familyDefinition(this.config.family).contract === 'conditional';
     const discriminate = this.family.discriminate?.bind(this.family);
     const parts = tf.tidy(() => {
       const s = this.family.sample(this.#fixed);
       const fake = s.kind === 'grid' ? s.images : s.fake;
+      const fakeLabels = s.kind === 'grid' ? (s.labels ?? null) : null;
       const keep: Record<string, tf.Tensor> = { fake: tf.keep(tf.reshape(fake, [fake.shape[0], -1])) };
-      if (discriminate) {
-        const score = (x: tf.Tensor) => {
-          const raw = discriminate(x);
+      const scorable = !conditional || (probe.realLabels !== null && fakeLabels !== null);
+      const holdout = probe.holdoutBatch && (!conditional || probe.holdoutLabels) ? probe.holdoutBatch : null;
+      if (discriminate && scorable) {
+        const score = (x: tf.Tensor, labels: Int32Array | null) => {
+          const raw = discriminate(x, labels);
           return logits ? tf.sigmoid(raw) : raw;
         };
-        const real = discriminate(probe.realBatch);
-        const fk = discriminate(fake);
+        const real = discriminate(probe.realBatch, probe.realLabels);
+        const fk = discriminate(fake, fakeLabels);
         keep.stats = tf.keep(
           tf.stack([
             tf.mean(logits ? tf.sigmoid(real) : real),
             tf.mean(logits ? tf.sigmoid(fk) : fk),
             threshold === null ? tf.scalar(NaN) : tf.mean(tf.cast(tf.greater(real, threshold), 'float32')),
             threshold === null ? tf.scalar(NaN) : tf.mean(tf.cast(tf.lessEqual(fk, threshold), 'float32')),
-            probe.holdoutBatch ? tf.mean(score(probe.holdoutBatch)) : tf.scalar(NaN),
+            holdout ? tf.mean(score(holdout, probe.holdoutLabels)) : tf.scalar(NaN),
           ]),
         );
       }
@@ -298,7 +308,10 @@ export class GanTrainer {
       if (Number.isFinite(holdout)) {
         out['d/train'] = train;
         out['d/holdout'] = holdout;
-        out['d/overfit_gap'] = overfitGap(train, holdout, fake);
+        // the drift is read on D's real–fake spread; while D does not score training images above
+        // fakes there is no such scale (early on, while G fools D, and always for BEGAN, whose D
+        // reconstructs G's samples better than real ones by design, γ < 1): no gap then
+        if (train - fake > 1e-6) out['d/overfit_gap'] = overfitGap(train, holdout, fake);
       }
     }
     return out;
@@ -312,7 +325,7 @@ export class GanTrainer {
       const m = Math.min(n, Math.floor(pts.length / 2));
       const real = pts.slice(0, 2 * m);
       // 2-D mixtures are sampled, not collected: no held-out split, so no D-overfitting signal
-      return { features: (x) => x, dim: 2, real: realBaseline(real, m, 2), realBatch: tf.tensor2d(real, [m, 2]), holdoutBatch: null, previous: null };
+      return { features: (x) => x, dim: 2, real: realBaseline(real, m, 2), realBatch: tf.tensor2d(real, [m, 2]), holdoutBatch: null, realLabels: null, holdoutLabels: null, previous: null };
     }
     const size = shape.height * shape.width * shape.channels;
     const projection = new RandomProjection(size);
@@ -324,12 +337,15 @@ export class GanTrainer {
     };
     const real = toFloat(this.data.images!, shape.count);
     const hold = this.#holdout && this.#holdout.count > 0 ? toFloat(this.#holdout.images, this.#holdout.count) : null;
+    const labelsOf = (src: Uint8Array | null | undefined, m: number) => (src && src.length >= m ? Int32Array.from(src.subarray(0, m)) : null);
     return {
       features: (x, k) => projection.apply(x, k),
       dim: projection.outDim,
       real: realBaseline(projection.apply(real.data, real.m), real.m, projection.outDim),
       realBatch: tf.tensor4d(real.data, [real.m, shape.height, shape.width, shape.channels]),
       holdoutBatch: hold ? tf.tensor4d(hold.data, [hold.m, shape.height, shape.width, shape.channels]) : null,
+      realLabels: labelsOf(this.data.labels, real.m),
+      holdoutLabels: hold ? labelsOf(this.#holdout!.labels, hold.m) : null,
       previous: null,
     };
   }

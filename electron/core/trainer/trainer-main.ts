@@ -286,12 +286,14 @@ async function splitHoldout(msg: Extract<HostToTrainer, { type: 'start' }>, data
   const split = m.holdout?.count ?? 0;
   if (split > 0) {
     const buf = await fsp.readFile(path.join(msg.dataset.dir, 'holdout_images.u8')).catch(() => null);
-    if (buf && buf.byteLength >= split * size) return { training, holdout: { images: new Uint8Array(buf.buffer, buf.byteOffset, split * size), count: split } };
+    // the labels too when there are any: a conditional D scores an image with its class
+    const labels = data.labels ? await fsp.readFile(path.join(msg.dataset.dir, 'holdout_labels.u8')).catch(() => null) : null;
+    if (buf && buf.byteLength >= split * size) return { training, holdout: { images: new Uint8Array(buf.buffer, buf.byteOffset, split * size), count: split, labels: labels && labels.byteLength >= split ? new Uint8Array(labels.buffer, labels.byteOffset, split) : null } };
   }
   if (mode !== 'reserve' || m.count < 20) return { training, holdout: null };
   const keep = m.count - Math.max(1, Math.floor(m.count / 10));
   return {
     training: { ...training, shape: { ...training.shape, count: keep } },
-    holdout: { images: data.images.subarray(keep * size, m.count * size), count: m.count - keep },
+    holdout: { images: data.images.subarray(keep * size, m.count * size), count: m.count - keep, labels: data.labels ? data.labels.subarray(keep, m.count) : null },
   };
 }

@@ -22,6 +22,22 @@ export const ALERT_TITLES: Record<Alert['kind'], string> = {
   d_overfitting: 'D overfitting',
 };
 
+/** The timeline marker of an automatic rollback's target step. */
+export const ROLLBACK_COLOR = { line: '#b48cf0', fill: 'rgba(180, 140, 240, 0.14)' };
+
+/**
+ * An alert that triggered an automatic rollback (diagnostics.rollback) records it in its evidence:
+ * `rolledBackTo` (the checkpoint's step), `rollback` (its number) and `lrFactor`. Null otherwise.
+ */
+export function rollbackOf(a: Alert): { step: number; n: number | null; lrFactor: number | null } | null {
+  const v = a.evidence.values;
+  if (v.rolledBackTo === undefined) return null;
+  return { step: v.rolledBackTo, n: v.rollback ?? null, lrFactor: v.lrFactor ?? null };
+}
+
+/** Evidence keys that record a rollback rather than measure something. */
+export const ROLLBACK_KEYS = new Set(['rolledBackTo', 'rollback', 'lrFactor']);
+
 /** A step range to shade on a chart, or (start === end, `marker`) a line on its timeline. */
 export interface ChartRegion {
   id: string;
@@ -84,9 +100,14 @@ export class AlertsState {
       .filter((a) => a.evidence.tags.some((t) => wanted.has(t)))
       .map((a) => ({ id: a.id, start: a.startStep, end: a.endStep, ...SEVERITY_COLORS[a.severity] }));
   }
-  /** One marker per alert at the step it was raised. */
+  /** One marker per alert at the step it was raised, and one at the step each automatic rollback returned to. */
   get markers(): ChartRegion[] {
-    return this.#alerts.map((a) => ({ id: a.id, start: a.detectedStep, end: a.detectedStep, ...SEVERITY_COLORS[a.severity] }));
+    const out: ChartRegion[] = this.#alerts.map((a) => ({ id: a.id, start: a.detectedStep, end: a.detectedStep, ...SEVERITY_COLORS[a.severity] }));
+    for (const a of this.#alerts) {
+      const to = rollbackOf(a)?.step;
+      if (to !== undefined) out.push({ id: `rollback:${a.id}`, start: to, end: to, ...ROLLBACK_COLOR });
+    }
+    return out;
   }
 
   sampleFor(step: number): SampleSlot | undefined {

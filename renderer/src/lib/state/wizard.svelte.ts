@@ -4,7 +4,7 @@
 // (electron/common/config.ts) and, a moment later, by the core itself through `runs.estimate`
 // (its family checks), so the wizard shows exactly the errors the core would raise, at their fields.
 import type { DatasetSummary, MethodOutput, RunDetail } from '../../../../electron/common/api.ts';
-import { FAMILY_INFO, randomSeed, resolveRunConfig, type BackendChoice, type Family, type RunConfig } from '../../../../electron/common/config.ts';
+import { DuringTrainingEvaluationSchema, FAMILY_INFO, randomSeed, resolveRunConfig, type BackendChoice, type DuringTrainingEvaluation, type Family, type RunConfig } from '../../../../electron/common/config.ts';
 import type { Issue } from '../../../../electron/common/errors.ts';
 import { DEFAULT_DIAGNOSTICS, DiagnosticsConfigSchema, diagnosticsConfigIssues, type DiagnosticsConfig } from '../../../../electron/common/diagnostics-config.ts';
 import { diffConfig, mergeConfig, pickSections } from '../config-diff.ts';
@@ -39,6 +39,7 @@ const STEP_OF_PATH: [prefix: string, step: WizardStep][] = [
   ['backend', 'training'],
   ['name', 'training'],
   ['diagnostics', 'training'],
+  ['evaluation', 'training'],
 ];
 
 export function stepOfPath(path: string): WizardStep {
@@ -58,6 +59,28 @@ export type DryRunState =
   | { status: 'running'; key: string; startedAt: number }
   | { status: 'done'; key: string; result: DryRunResult; steps: number }
   | { status: 'error'; key: string; code: string; message: string };
+
+/**
+ * Evaluation during training (issue 6), as the wizard edits it: off by default; `every` null means
+ * "at the checkpoint cadence" (schedule.checkpointEvery); the rest are DuringTrainingEvaluationSchema's fields.
+ */
+export interface EvaluationForm {
+  enabled: boolean;
+  every: number | null;
+  n: number | null;
+  extractor: string;
+  metrics: DuringTrainingEvaluation['metrics'];
+}
+const EVALUATION_DEFAULTS = DuringTrainingEvaluationSchema.parse({ every: 1 });
+function defaultEvaluation(): EvaluationForm {
+  return { enabled: false, every: null, n: EVALUATION_DEFAULTS.n, extractor: EVALUATION_DEFAULTS.extractor, metrics: [...EVALUATION_DEFAULTS.metrics] };
+}
+/** The config's `evaluation` section for the form, or undefined when it is off. */
+function evaluationSection(e: EvaluationForm, checkpointEvery: number): Record<string, unknown> | undefined {
+  if (!e.enabled) return undefined;
+  // at the checkpoint cadence by default; with no periodic checkpoints the core's rule names the problem
+  return { every: e.every ?? Math.max(checkpointEvery, 1), n: e.n, extractor: e.extractor, metrics: e.metrics };
+}
 
 const DRY_RUN_STEPS = 3;
 const CHECK_DELAY_MS = 300;
@@ -104,6 +127,8 @@ export class WizardState {
   #settings = $state<Settings>(presetSettings('dcgan'));
   /** detector thresholds and automatic actions (issue 7), bound to the Diagnostics form */
   #diagnostics = $state<DiagnosticsConfig>(structuredClone(DEFAULT_DIAGNOSTICS));
+  /** small-N evaluations during training (config.evaluation), bound to the Evaluation form */
+  #evaluation = $state<EvaluationForm>(defaultEvaluation());
   #datasets = $state.raw<DatasetSummary[]>([]);
   #families = $state.raw<FamilyOption[]>([]);
   #previews = $state.raw<Record<string, DatasetPreview>>({});
@@ -128,6 +153,8 @@ export class WizardState {
     config.backend = f.backend;
     const name = f.name.trim();
     if (name) config.name = name;
+    const evaluation = evaluationSection(this.#evaluation, this.#settings.schedule.checkpointEvery);
+    if (evaluation) config.evaluation = evaluation;
     return config;
   });
   #key = $derived(JSON.stringify(this.#partial));
@@ -162,6 +189,14 @@ export class WizardState {
   }
   resetDiagnostics(): void {
     this.#diagnostics = structuredClone(DEFAULT_DIAGNOSTICS);
+  }
+  /** Evaluation during training; bind the Evaluation form's inputs to these. */
+  get evaluation(): EvaluationForm {
+    return this.#evaluation;
+  }
+  /** the K the run evaluates at: the form's, else the checkpoint cadence (0: no periodic checkpoints) */
+  get evaluationEvery(): number {
+    return this.#evaluation.every ?? this.#settings.schedule.checkpointEvery;
   }
   /** Everything the family preset sets; bind form inputs to these. */
   get settings(): Settings {
@@ -332,6 +367,8 @@ export class WizardState {
     this.#fields.seed = typeof config.seed === 'number' ? config.seed : randomSeed();
     this.#fields.backend = (config.backend as BackendChoice | undefined) ?? 'auto';
     this.#fields.name = typeof config.name === 'string' ? config.name : '';
+    const ev = DuringTrainingEvaluationSchema.safeParse(config.evaluation);
+    this.#evaluation = ev.success ? { enabled: true, every: ev.data.every, n: ev.data.n, extractor: ev.data.extractor, metrics: [...ev.data.metrics] } : defaultEvaluation();
   }
 
   goTo(step: WizardStep): void {
@@ -432,6 +469,7 @@ export class WizardState {
     this.#fields = { name: '', dataset: '', seed: randomSeed(), backend: 'auto' };
     this.#settings = presetSettings('dcgan');
     this.#diagnostics = structuredClone(DEFAULT_DIAGNOSTICS);
+    this.#evaluation = defaultEvaluation();
     this.#serverIssues = [];
     this.#serverIssuesFor = '';
     this.#estimate = null;
